@@ -1,0 +1,1 @@
+"""Customers, conversations and their append-only event logs."""

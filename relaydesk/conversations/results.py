@@ -1,0 +1,64 @@
+"""Reading back what the path decided for a message, as the API returns it."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from relaydesk.conversations import repository
+from relaydesk.conversations.models import Conversation, Customer, Event, EventKind
+from relaydesk.conversations.schemas import (
+    ConversationDetail,
+    CustomerRead,
+    DecisionOut,
+    EventRead,
+    HandoffOut,
+    MessageResult,
+    ReplyOut,
+)
+from relaydesk.errors import NotFound
+from relaydesk.policy.decision import Decision
+
+
+def message_result(session: Session, message_id: int, replayed: bool) -> MessageResult:
+    message = session.get(Event, message_id)
+    if message is None:
+        raise NotFound(f"message {message_id} does not exist")
+    decision: DecisionOut | None = None
+    reply: ReplyOut | None = None
+    handoff: HandoffOut | None = None
+    for event in repository.events_caused_by(session, message_id):
+        if event.kind == EventKind.DECISION:
+            decision = DecisionOut.of(Decision.model_validate(event.payload["decision"]))
+        elif event.kind == EventKind.MESSAGE_OUT:
+            reply = ReplyOut(text=event.text or "", citations=event.payload["citations"])
+        elif event.kind == EventKind.HANDOFF:
+            handoff = HandoffOut(text=event.text or "", team=event.payload["team"])
+    if decision is None:
+        raise NotFound(f"message {message_id} has no decision yet")
+    return MessageResult(
+        conversation_id=message.conversation_id,
+        message_id=message_id,
+        replayed=replayed,
+        decision=decision,
+        reply=reply,
+        handoff=handoff,
+    )
+
+
+def conversation_detail(session: Session, conversation_id: str) -> ConversationDetail:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    customer = session.get(Customer, conversation.customer_id)
+    events = repository.conversation_events(session, conversation_id)
+    return ConversationDetail(
+        id=conversation.id,
+        customer_id=conversation.customer_id,
+        channel=conversation.channel,
+        status=conversation.status,
+        team=conversation.team,
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+        customer=CustomerRead.model_validate(customer),
+        events=[EventRead.model_validate(e) for e in events],
+    )

@@ -1,0 +1,50 @@
+"""The message path's input: one customer message with the context a decision needs.
+
+A ``Turn`` is a plain value built from the store, so every stage can be run, replayed and
+benchmarked without a database.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from relaydesk.conversations.models import Source
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class CustomerContext(Frozen):
+    id: str
+    tier: str | None = None
+    vip: bool = False
+    attributes: dict[str, object] = Field(default_factory=dict)
+    recent_recontacts: int = 0
+    open_conversations: int = 0
+
+
+class HistoryEntry(Frozen):
+    """An earlier message in the conversation, oldest first."""
+
+    source: Source
+    text: str
+
+
+class Turn(Frozen):
+    message_id: int
+    conversation_id: str
+    text: str
+    channel: str
+    customer: CustomerContext
+    history: tuple[HistoryEntry, ...] = ()
+    handed_over: bool = False
+    actor_kind: str = "customer"
+
+    @property
+    def ai_turns(self) -> int:
+        return sum(1 for entry in self.history if entry.source == Source.AI_AGENT)
+
+    @property
+    def customer_turns(self) -> int:
+        return 1 + sum(1 for entry in self.history if entry.source == Source.CUSTOMER)

@@ -1,0 +1,1 @@
+"""The demo shop: a running-shoe store's help centre, customers and orders."""

@@ -1,0 +1,33 @@
+"""Prometheus metrics, one registry per app so that several apps can live in one process."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.http_requests = Counter(
+            "relaydesk_http_requests_total",
+            "HTTP requests by route and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.http_seconds = Histogram(
+            "relaydesk_http_request_seconds",
+            "HTTP request latency.",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.messages = Counter(
+            "relaydesk_messages_total",
+            "Inbound messages by channel and decided route.",
+            ["channel", "route"],
+            registry=self.registry,
+        )
+        self.replays = Counter(
+            "relaydesk_idempotent_replays_total",
+            "Requests answered with the stored result of an earlier delivery.",
+            registry=self.registry,
+        )

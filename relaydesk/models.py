@@ -1,0 +1,9 @@
+"""Every table, gathered for Alembic and for the schema-drift test."""
+
+from relaydesk.conversations.models import Conversation, Customer, Event, IdempotencyKey
+from relaydesk.db import Base
+from relaydesk.permissions.models import ApiKey
+
+metadata = Base.metadata
+
+__all__ = ["ApiKey", "Conversation", "Customer", "Event", "IdempotencyKey", "metadata"]

@@ -1,0 +1,75 @@
+"""The one path of a message: signals → AI attempt → policy → reply or handoff.
+
+``run`` is pure: a ``Turn`` in, an ``Outcome`` out. Storing the message before it runs, and
+the outcome after, is the caller's job (``relaydesk.conversations.service``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from relaydesk.conversations.turn import Turn
+from relaydesk.handoff import HandoffMessage, compose_handoff
+from relaydesk.knowledge import KnowledgeIndex
+from relaydesk.policy import Decision, Policy, Route, build_facts, decide, fail_safe_decision
+from relaydesk.resolver import Attempt, Citation, attempt_answer
+from relaydesk.signals import Signals, detect_signals
+from relaydesk.signals.categories import Category
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What the path needs, loaded once at start-up."""
+
+    categories: tuple[Category, ...]
+    knowledge: KnowledgeIndex
+    policy: Policy
+
+
+class Reply(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    citations: tuple[Citation, ...] = ()
+
+
+class Outcome(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    decision: Decision
+    facts: dict[str, Any]
+    reply: Reply | None = None
+    handoff: HandoffMessage | None = None
+    silent: bool = False  # a person owns the conversation: nothing goes to the customer
+
+
+def run(turn: Turn, parts: Parts) -> Outcome:
+    try:
+        signals = detect_signals(turn, parts.categories)
+        attempt = attempt_answer(turn, signals, parts.knowledge)
+        facts = build_facts(turn, signals, attempt)
+    except Exception as error:
+        # A broken stage must not strand the customer: a person takes over.
+        log.exception("message path failed for message %s", turn.message_id)
+        decision = fail_safe_decision(parts.policy, "message-path", error)
+        return Outcome(decision=decision, facts={"message": {"text": turn.text}})
+    decision = decide(facts, parts.policy)
+    return compose_outcome(turn, signals, attempt, decision, facts)
+
+
+def compose_outcome(
+    turn: Turn, signals: Signals, attempt: Attempt, decision: Decision, facts: dict[str, Any]
+) -> Outcome:
+    if turn.handed_over:
+        return Outcome(decision=decision, facts=facts, silent=True)
+    if decision.route in (Route.AI_REPLY, Route.AI_REPLY_FLAGGED) and attempt.answer:
+        reply = Reply(text=attempt.answer, citations=attempt.citations)
+        return Outcome(decision=decision, facts=facts, reply=reply)
+    handoff = compose_handoff(turn, signals, attempt, decision)
+    return Outcome(decision=decision, facts=facts, handoff=handoff)

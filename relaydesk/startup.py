@@ -1,0 +1,31 @@
+"""Loading what the message path needs, once per process."""
+
+from __future__ import annotations
+
+import logging
+
+from relaydesk.knowledge import KnowledgeIndex, load_markdown_dir
+from relaydesk.pipeline import Parts
+from relaydesk.policy.default import DEFAULT_POLICY
+from relaydesk.settings import Settings
+from relaydesk.signals.categories import load_categories
+
+log = logging.getLogger(__name__)
+
+
+def load_parts(settings: Settings) -> Parts:
+    articles = load_markdown_dir(settings.kb_dir)
+    if not articles:
+        log.warning("no articles in %s: every question will go to a person", settings.kb_dir)
+    parts = Parts(
+        categories=load_categories(settings.categories_file),
+        knowledge=KnowledgeIndex(articles),
+        policy=DEFAULT_POLICY,
+    )
+    log.info(
+        "knowledge base: %d articles, %d passages from %s (BM25 retrieval)",
+        len(articles),
+        len(parts.knowledge.passages),
+        settings.kb_dir,
+    )
+    return parts

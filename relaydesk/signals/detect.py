@@ -22,7 +22,8 @@ HUMAN_REQUEST = re.compile(
     r"|\b(?:human|person|agent)\s+(?:please|pls|plz|now)\b"
     r"|\b(?:get|give|want|need)\s+(?:me\s+)?(?:a|an)\s+(?:human|person|agent|representative)\b"
     r"|\bnot\s+(?:a|the|this)\s+(?:bot|robot|machine|ai)\b"
-    r"|\b(?:stop|enough)\b.{0,30}\b(?:bot|robot)\b",
+    r"|\b(?:stop|enough)\b.{0,30}\b(?:bot|robot)\b"
+    r"|\b(?:don'?t|do\s+not)\s+want\b.{0,25}\b(?:bot|robot|chatbot|machine|ai)\b",
     re.IGNORECASE,
 )
 MANAGER_REQUEST = re.compile(

@@ -1,0 +1,3 @@
+from relaydesk.cli import app
+
+app(prog_name="relaydesk")

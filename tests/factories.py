@@ -1,0 +1,32 @@
+"""Small builders for the values the message path passes around."""
+
+from __future__ import annotations
+
+import socket
+
+from relaydesk.conversations.models import Source
+from relaydesk.conversations.turn import CustomerContext, HistoryEntry, Turn
+
+
+def turn(
+    text: str, *history: tuple[Source, str], handed_over: bool = False, **customer: object
+) -> Turn:
+    return Turn(
+        message_id=1,
+        conversation_id="conversation-1",
+        text=text,
+        channel="web",
+        customer=CustomerContext(id="customer-1", **customer),  # type: ignore[arg-type]
+        history=tuple(HistoryEntry(source=source, text=said) for source, said in history),
+        handed_over=handed_over,
+    )
+
+
+def message(text: str = "How do I reset my password?", **fields: object) -> dict[str, object]:
+    return {"channel": "web", "text": text, **fields}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -23,7 +23,7 @@ test: lint
 	$(BIN)/pytest
 
 bench: $(BIN)/relaydesk
-	$(BIN)/python bench/message_path.py
+	$(BIN)/python bench/message_path.py --write-docs
 
 clean:
 	rm -rf $(VENV) relaydesk.db relaydesk.db-wal relaydesk.db-shm

@@ -6,8 +6,9 @@ production database. Both run the same Alembic migrations.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -96,12 +97,31 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
+_sqlite_writers: dict[str, threading.RLock] = {}
+_sqlite_writers_guard = threading.Lock()
+
+
+def _writer_queue(url: str) -> AbstractContextManager[object]:
+    """One writer at a time per SQLite file in this process.
+
+    SQLite admits one writer anyway; a waiting writer sleeps in SQLite's busy handler with
+    growing back-off, which gave a p99 of ~0.8 s at 8 concurrent requests. Queueing writers on a
+    lock wakes the next one as soon as the previous commits. Other processes still meet the
+    busy timeout.
+    """
+    if make_url(url).get_backend_name() != "sqlite":
+        return nullcontext()
+    with _sqlite_writers_guard:
+        return _sqlite_writers.setdefault(url, threading.RLock())
+
+
 class Database:
     """An engine and its two kinds of unit of work. Services never commit; these do."""
 
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url, pool_size)
+        self._write_queue = _writer_queue(self.url)
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
         self._reader = sessionmaker(
             self.engine.execution_options(read_only=True), expire_on_commit=False
@@ -114,7 +134,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that commits on success and rolls back on error."""
-        with self._writer() as session, session.begin():
+        with self._write_queue, self._writer() as session, session.begin():
             yield session
 
     @contextmanager

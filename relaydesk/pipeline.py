@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from relaydesk.conversations.turn import Turn
-from relaydesk.handoff import HandoffMessage, compose_handoff
+from relaydesk.handoff import HandoffMessage, compose_handoff, plain_handoff
 from relaydesk.knowledge import KnowledgeIndex
 from relaydesk.policy import Decision, Policy, Route, build_facts, decide, fail_safe_decision
 from relaydesk.resolver import Attempt, Citation, attempt_answer
@@ -49,18 +49,23 @@ class Outcome(BaseModel):
     silent: bool = False  # a person owns the conversation: nothing goes to the customer
 
 
+AI_ROUTES = (Route.AI_REPLY, Route.AI_REPLY_FLAGGED)
+
+
 def run(turn: Turn, parts: Parts) -> Outcome:
     try:
         signals = detect_signals(turn, parts.categories)
         attempt = attempt_answer(turn, signals, parts.knowledge)
         facts = build_facts(turn, signals, attempt)
+        decision = decide(facts, parts.policy)
+        if decision.route in AI_ROUTES and not attempt.has_answer:
+            error = ValueError(f"route {decision.route} chosen but the AI has no answer")
+            decision = fail_safe_decision(parts.policy, decision.matched_rules[0].id, error)
+        return compose_outcome(turn, signals, attempt, decision, facts)
     except Exception as error:
         # A broken stage must not strand the customer: a person takes over.
         log.exception("message path failed for message %s", turn.message_id)
-        decision = fail_safe_decision(parts.policy, "message-path", error)
-        return Outcome(decision=decision, facts={"message": {"text": turn.text}})
-    decision = decide(facts, parts.policy)
-    return compose_outcome(turn, signals, attempt, decision, facts)
+        return fail_safe_outcome(turn, parts.policy, error)
 
 
 def compose_outcome(
@@ -68,8 +73,16 @@ def compose_outcome(
 ) -> Outcome:
     if turn.handed_over:
         return Outcome(decision=decision, facts=facts, silent=True)
-    if decision.route in (Route.AI_REPLY, Route.AI_REPLY_FLAGGED) and attempt.answer:
+    if decision.route in AI_ROUTES and attempt.answer:
         reply = Reply(text=attempt.answer, citations=attempt.citations)
         return Outcome(decision=decision, facts=facts, reply=reply)
     handoff = compose_handoff(turn, signals, attempt, decision)
     return Outcome(decision=decision, facts=facts, handoff=handoff)
+
+
+def fail_safe_outcome(turn: Turn, policy: Policy, error: Exception) -> Outcome:
+    decision = fail_safe_decision(policy, "message-path", error)
+    facts = {"message": {"text": turn.text, "channel": turn.channel}}
+    if turn.handed_over:
+        return Outcome(decision=decision, facts=facts, silent=True)
+    return Outcome(decision=decision, facts=facts, handoff=plain_handoff(decision))

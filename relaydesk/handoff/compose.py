@@ -16,6 +16,10 @@ from relaydesk.resolver.attempt import Attempt
 from relaydesk.signals.types import Signals
 
 MAX_QUOTE = 140
+NO_REPEAT = (
+    "They will see this whole conversation, so you won't need to repeat anything, "
+    "and they will reply here."
+)
 _FIRST_SENTENCE = re.compile(r"(?<=[.!?])\s")
 
 
@@ -54,8 +58,12 @@ def compose_handoff(
             "I checked our help articles (" + ", ".join(checked[:3]) + ") and they don't "
             "settle this, so a person should."
         )
-    lines.append(
-        "They will see this whole conversation, so you won't need to repeat anything, "
-        "and they will reply here."
-    )
+    lines.append(NO_REPEAT)
     return HandoffMessage(text=" ".join(lines), team=decision.team, ask=ask, checked=checked)
+
+
+def plain_handoff(decision: Decision) -> HandoffMessage:
+    """The handoff when the path itself failed: nothing understood or checked is claimed."""
+    team = decision.team or "support"
+    text = f"I'm passing your message to our {team} team. {NO_REPEAT}"
+    return HandoffMessage(text=text, team=decision.team, ask="")

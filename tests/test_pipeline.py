@@ -1,0 +1,46 @@
+"""The message path's guarantees when a stage or the policy misbehaves."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from factories import turn
+
+from relaydesk.knowledge.index import Hit
+from relaydesk.pipeline import Parts, run
+from relaydesk.policy import Route, Rule
+from relaydesk.policy.default import DEFAULT_POLICY
+
+
+class BrokenIndex:
+    passages: list[object] = []
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        raise RuntimeError("index file is corrupt")
+
+
+def test_a_failing_stage_hands_over_and_says_why(parts: Parts) -> None:
+    broken = replace(parts, knowledge=BrokenIndex())  # type: ignore[arg-type]
+    outcome = run(turn("How do I reset my password?"), broken)
+    assert outcome.decision.route == Route.HANDOFF
+    assert "index file is corrupt" in outcome.decision.matched_rules[0].reason
+    assert outcome.handoff is not None
+    assert "won't need to repeat" in outcome.handoff.text
+
+
+def test_a_failing_stage_stays_silent_when_a_person_has_the_conversation(parts: Parts) -> None:
+    broken = replace(parts, knowledge=BrokenIndex())  # type: ignore[arg-type]
+    outcome = run(turn("hello?", handed_over=True), broken)
+    assert outcome.silent
+    assert outcome.handoff is None
+
+
+def test_a_policy_cannot_send_an_ai_reply_without_an_answer(parts: Parts) -> None:
+    always_ai = Rule("always-ai", "qa", "misconfigured", lambda f, p: "always", Route.AI_REPLY)
+    policy = replace(DEFAULT_POLICY, rules=(always_ai,))
+    outcome = run(turn("What's the weather in Paris?"), replace(parts, policy=policy))
+    assert outcome.decision.route == Route.HANDOFF
+    assert outcome.decision.matched_rules[0].id == "always-ai"
+    assert "no answer" in outcome.decision.matched_rules[0].reason
+    assert outcome.reply is None
+    assert outcome.handoff is not None

@@ -16,24 +16,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import importlib
 import json
-import os
-import platform
 import random
-import socket
-import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
@@ -43,18 +35,26 @@ from relaydesk.conversations.schemas import CustomerIn, MessageCreate
 from relaydesk.conversations.service import Inbound, handle_message
 from relaydesk.conversations.turn import CustomerContext, Turn
 from relaydesk.db import Database
-from relaydesk.permissions.api_keys import create_key
 from relaydesk.pipeline import Parts, run
 from relaydesk.settings import DEMO_DIR, Settings
 from relaydesk.startup import load_parts
 
-ROOT = Path(__file__).resolve().parent.parent
+# isort: split
+# Sibling modules: run as ``python bench/message_path.py``, the script's directory is on sys.path.
+from report import (
+    IDEMPOTENT_REQUESTS,
+    IdempotencyCheck,
+    Report,
+    Row,
+    machine_facts,
+    render_markdown,
+    render_text,
+)
+from servers import ROOT, Backend, Server, open_backend, prepare_database, uvicorn_server
+
 DOCS = ROOT / "docs" / "benchmarks.md"
-HOST = "127.0.0.1"
 CUSTOMERS = 50
-IDEMPOTENT_REQUESTS = 50
 WARMUP = 20
-SERVER_START_TIMEOUT = 60.0
 HTTP_TIMEOUT = 60.0
 
 
@@ -104,100 +104,6 @@ class Inputs:
         ]
 
 
-# --- results ------------------------------------------------------------------------------
-
-
-@dataclass
-class Row:
-    """One measurement: per-message latencies (seconds) and the wall time of the whole run."""
-
-    measure: str
-    backend: str
-    latencies: list[float]
-    seconds: float
-    failures: int = 0
-    failure_detail: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def rate(self) -> float:
-        return len(self.latencies) / self.seconds if self.seconds else 0.0
-
-    def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
-        return ordered[rank]
-
-
-@dataclass
-class IdempotencyCheck:
-    backend: str
-    statuses: Counter[int]
-    stored: int
-    decisions: int
-
-    @property
-    def ok(self) -> bool:
-        return self.stored == 1 and self.decisions == 1 and self.statuses[201] == 1
-
-
-@dataclass
-class Report:
-    machine: str
-    settings: str
-    rows: list[Row] = field(default_factory=list)
-    checks: list[IdempotencyCheck] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-def latency(seconds: float) -> str:
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    return f"{seconds * 1e3:.1f} ms"
-
-
-HEADER = ("measurement", "backend", "messages", "msg/s", "p50", "p99", "errors")
-
-
-def cells(row: Row) -> tuple[str, ...]:
-    return (
-        row.measure,
-        row.backend,
-        f"{len(row.latencies) + row.failures:,}",
-        f"{row.rate:,.0f}",
-        latency(row.percentile(50)),
-        latency(row.percentile(99)),
-        str(row.failures),
-    )
-
-
-def text_table(rows: list[Row]) -> str:
-    lines = [HEADER, *(cells(row) for row in rows)]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(HEADER))]
-
-    def fmt(line: tuple[str, ...]) -> str:
-        first = [line[0].ljust(widths[0]), line[1].ljust(widths[1])]
-        rest = [value.rjust(width) for value, width in zip(line[2:], widths[2:], strict=True)]
-        return "  ".join(first + rest)
-
-    rule = "  ".join("-" * width for width in widths)
-    return "\n".join([fmt(lines[0]), rule, *(fmt(line) for line in lines[1:])])
-
-
-def markdown_table(rows: list[Row]) -> str:
-    lines = ["| " + " | ".join(HEADER) + " |", "|---|---|--:|--:|--:|--:|--:|"]
-    lines += ["| " + " | ".join(cells(row)) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def describe_check(check: IdempotencyCheck) -> str:
-    statuses = ", ".join(f"{count} x {status}" for status, count in sorted(check.statuses.items()))
-    verdict = "OK" if check.ok else "FAILED"
-    return (
-        f"{check.backend}: {IDEMPOTENT_REQUESTS} concurrent requests, one Idempotency-Key → "
-        f"{statuses}; messages stored: {check.stored}, decisions: {check.decisions} — {verdict}"
-    )
-
-
 # --- 1. pure path -------------------------------------------------------------------------
 
 
@@ -239,75 +145,6 @@ def bench_stored(url: str, backend: str, parts: Parts, inputs: Inputs, count: in
 
 
 # --- 3. over HTTP -------------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    base_url: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def prepare_database(url: str) -> str:
-    """Migrate the database and create an API key in it; returns the key's plaintext."""
-    database = Database(url)
-    try:
-        database.upgrade()
-        with database.write() as session:
-            _, plaintext = create_key(session, "bench")
-        return plaintext
-    finally:
-        database.dispose()
-
-
-@contextlib.contextmanager
-def uvicorn_server(url: str, workdir: Path) -> Iterator[Server]:
-    port = free_port()
-    log_path = workdir / f"uvicorn-{port}.log"
-    command = [sys.executable, "-m", "uvicorn", "relaydesk.app:create_app", "--factory"]
-    command += ["--host", HOST, "--port", str(port), "--log-level", "warning"]
-    env = {**os.environ, "RELAYDESK_DATABASE_URL": url}
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log
-        )
-    server = Server(f"http://{HOST}:{port}", process, log_path)
-    try:
-        wait_healthy(server)
-        yield server
-    finally:
-        stop(process)
-
-
-def wait_healthy(server: Server) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"uvicorn exited during start-up:\n{server.log()}")
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{server.base_url}/healthz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"uvicorn not healthy after {SERVER_START_TIMEOUT:.0f}s:\n{server.log()}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @dataclass
@@ -406,64 +243,6 @@ def count_probe(url: str, probe: str) -> tuple[int, int]:
         database.dispose()
 
 
-# --- backends -----------------------------------------------------------------------------
-
-
-@dataclass
-class Backend:
-    name: str
-    make_url: Callable[[str], str]  # a fresh, empty database for a name
-    version: str
-
-
-def load_postgres_support() -> ModuleType:
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    return importlib.import_module("tests.support.postgres")
-
-
-@contextlib.contextmanager
-def postgres_backend() -> Iterator[Backend | str]:
-    """The PostgreSQL backend, or why it is unavailable."""
-    try:
-        server = load_postgres_support().start_postgres()
-    except Exception as error:  # PostgresUnavailable, or a server that would not start
-        yield f"PostgreSQL unavailable, skipped: {type(error).__name__}: {error}"
-        return
-    try:
-        yield Backend("postgresql", server.create_database, f"PostgreSQL {server_version(server)}")
-    finally:
-        server.stop()
-
-
-def server_version(server: Any) -> str:
-    database = Database(server.url)
-    try:
-        with database.read() as session:
-            return str(session.scalar(text("SHOW server_version")))
-    finally:
-        database.dispose()
-
-
-def sqlite_backend(workdir: Path) -> Backend:
-    def make_url(name: str) -> str:
-        return f"sqlite:///{workdir / f'{name}.db'}"
-
-    return Backend("sqlite", make_url, f"SQLite {sqlite3.sqlite_version}")
-
-
-def machine_facts(versions: list[str]) -> str:
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    facts = [f"{os.cpu_count()} CPUs ({cpu})", f"{platform.system()} {platform.release()}"]
-    facts += [f"Python {platform.python_version()}", *versions]
-    return ", ".join(facts)
-
-
 # --- main ---------------------------------------------------------------------------------
 
 
@@ -547,106 +326,12 @@ def run_benchmarks(options: Options, report_versions: list[str]) -> Report:
     return report
 
 
-@contextlib.contextmanager
-def open_backend(name: str, workdir: Path) -> Iterator[Backend | str]:
-    if name == "sqlite":
-        yield sqlite_backend(workdir)
-    else:
-        with postgres_backend() as postgres:
-            yield postgres
-
-
 def describe_options(options: Options) -> str:
     return (
         f"{options.pure:,} pure turns; {options.stored:,} stored messages (sequential); "
         f"{options.messages:,} HTTP messages at concurrency {options.concurrency} "
         f"(one uvicorn worker); {CUSTOMERS} customers; seed {options.seed}"
     )
-
-
-def render_text(report: Report) -> str:
-    parts = [f"Machine: {report.machine}", f"Run: {report.settings}", "", text_table(report.rows)]
-    parts += ["", *(describe_check(check) for check in report.checks)]
-    parts += [failure_lines(row) for row in report.rows if row.failures]
-    parts += ["", *report.notes] if report.notes else []
-    return "\n".join(parts)
-
-
-def failure_lines(row: Row) -> str:
-    lines = [f"{row.failures} failed requests ({row.backend}):"]
-    lines += [f"  {count} x {detail}" for detail, count in row.failure_detail.most_common(10)]
-    return "\n".join(lines)
-
-
-def render_markdown(report: Report, date: str) -> str:
-    checks = "\n".join(f"- {describe_check(check)}" for check in report.checks)
-    failures = "\n\n".join(f"```\n{failure_lines(r)}\n```" for r in report.rows if r.failures)
-    notes = "\n\n".join(f"```\n{note}\n```" for note in report.notes)
-    return (
-        DOCS_TEMPLATE.format(
-            date=date,
-            machine=report.machine,
-            settings=report.settings,
-            table=markdown_table(report.rows),
-            checks=checks or "- (no HTTP backend ran)",
-            extra="\n\n".join(part for part in (failures, notes) if part),
-        ).rstrip()
-        + "\n"
-    )
-
-
-DOCS_TEMPLATE = """\
-# Benchmarks
-
-How fast one customer message goes through Relaydesk, measured by `bench/message_path.py`:
-
-1. **pure path** — `relaydesk.pipeline.run` on a `Turn` (signals → AI attempt → policy →
-   reply or handoff), in process, no database. Texts are the demo sample messages, cycled.
-2. **stored** — `handle_message` in process, one message after another: store the message,
-   run the path, record the decision (two write transactions and the reads in between).
-3. **HTTP** — `POST /v1/messages` against a real `uvicorn` server in a subprocess, from
-   concurrent clients (httpx, asyncio) on the same machine, each message with its own
-   `external_id` and one of 50 customers. Every response must be `201`; any other answer is
-   counted under *errors*. Latency is per request as the client sees it. Afterwards 50
-   concurrent requests with one `Idempotency-Key` must store exactly one message.
-
-SQLite runs on a temporary file; PostgreSQL on a throwaway local server started by
-`tests/support/postgres.py` (fsync off — a best case for writes). Client and server share
-the machine's CPUs, so the HTTP numbers are a floor, not a capacity plan.
-
-Reproduce with `make bench`, which runs `python bench/message_path.py --write-docs` and
-rewrites this page. Options: `--messages N --concurrency C --backends sqlite,postgresql
---seed S`.
-
-## What the numbers taught us
-
-- **SQLite writers queue in process.** SQLite admits one writer at a time, and a writer that
-  waits on `BEGIN IMMEDIATE` sleeps in SQLite's busy handler with growing back-off, so some
-  requests waited again and again. With that, HTTP on SQLite at c=8 measured p50 57 ms but
-  p99 841 ms (max 2.1 s). Writers in one process now queue on a lock (`relaydesk/db.py`),
-  and the next one wakes as soon as the previous one commits: p99 ≈ 165 ms, at the same
-  throughput.
-- **This 2-core machine is CPU-bound.** More concurrency adds latency, not throughput
-  (SQLite at c=1/2/16 gave 66/69/65 msg/s). An HTTP request costs ~14 ms at c=1 against
-  5-7 ms for the same work in process, so the HTTP layer about doubles the cost of a message.
-- **PostgreSQL is ~2x slower per message on one box**: socket round trips, and the server
-  processes share the same two cores. It is the database for scaling out to several API
-  workers and machines, not for speed on one machine.
-
-## Results ({date})
-
-Machine: {machine}
-
-Run: {settings}
-
-{table}
-
-Idempotency:
-
-{checks}
-
-{extra}
-"""
 
 
 def main(argv: list[str] | None = None) -> int:

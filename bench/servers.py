@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -44,13 +43,6 @@ class Server:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def prepare_database(url: str) -> str:
     """Migrate the database and create an API key in it; returns the key's plaintext."""
     database = Database(url)
@@ -65,7 +57,7 @@ def prepare_database(url: str) -> str:
 
 @contextlib.contextmanager
 def uvicorn_server(url: str, workdir: Path) -> Iterator[Server]:
-    port = free_port()
+    port: int = load_postgres_support().free_port()
     log_path = workdir / f"uvicorn-{port}.log"
     command = [sys.executable, "-m", "uvicorn", "relaydesk.app:create_app", "--factory"]
     command += ["--host", HOST, "--port", str(port), "--log-level", "warning"]

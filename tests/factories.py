@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-
 from relaydesk.conversations.models import Source
 from relaydesk.conversations.turn import CustomerContext, HistoryEntry, Turn
 
@@ -24,9 +22,3 @@ def turn(
 
 def message(text: str = "How do I reset my password?", **fields: object) -> dict[str, object]:
     return {"channel": "web", "text": text, **fields}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

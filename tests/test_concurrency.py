@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 import uvicorn
-from factories import free_port, message
+from factories import message
 from sqlalchemy import func, select
+from support.postgres import free_port
 
 from relaydesk.app import create_app
 from relaydesk.conversations.models import Customer, Event, EventKind

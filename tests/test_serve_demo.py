@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from factories import free_port
+from support.postgres import free_port
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from relaydesk.conversations.models import (
 )
 from relaydesk.errors import BadRequest
 
+RECONTACT_WINDOW = timedelta(days=7)  # a new conversation within this counts as a recontact
 TRANSCRIPT_KINDS = (EventKind.MESSAGE_IN, EventKind.MESSAGE_OUT, EventKind.HANDOFF)
 OPEN_STATUSES = (
     ConversationStatus.OPEN,
@@ -144,6 +145,3 @@ def list_conversations(
         )
     query = query.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(limit)
     return list(session.scalars(query).all())
-
-
-RECONTACT_WINDOW = timedelta(days=7)

@@ -262,7 +262,7 @@ def _run_initdb(pg_bin: Path, data_dir: Path, cwd: Path, owner: pwd.struct_passw
 def _start_server(
     pg_bin: Path, base_dir: Path, data_dir: Path, owner: pwd.struct_passwd | None
 ) -> PostgresServer:
-    port = _free_port()
+    port = free_port()
     log_path = base_dir / "postgres.log"
     process = _spawn_postgres(pg_bin, data_dir, base_dir, log_path, port, owner)
     server = PostgresServer(
@@ -339,7 +339,8 @@ def _die_with_parent() -> Callable[[], None] | None:
     return preexec
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port that is free now (tests and benchmarks bind servers to it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
         port: int = sock.getsockname()[1]

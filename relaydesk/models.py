@@ -3,7 +3,28 @@
 from relaydesk.conversations.models import Conversation, Customer, Event, IdempotencyKey
 from relaydesk.db import Base
 from relaydesk.permissions.models import ApiKey
+from relaydesk.policy.models import (
+    DecisionChainHead,
+    DecisionOutcome,
+    DecisionRecord,
+    PolicyActivation,
+    PolicyPilot,
+    PolicyVersion,
+)
 
 metadata = Base.metadata
 
-__all__ = ["ApiKey", "Conversation", "Customer", "Event", "IdempotencyKey", "metadata"]
+__all__ = [
+    "ApiKey",
+    "Conversation",
+    "Customer",
+    "DecisionChainHead",
+    "DecisionOutcome",
+    "DecisionRecord",
+    "Event",
+    "IdempotencyKey",
+    "PolicyActivation",
+    "PolicyPilot",
+    "PolicyVersion",
+    "metadata",
+]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -30,6 +31,7 @@ class Parts:
     categories: tuple[Category, ...]
     knowledge: KnowledgeIndex
     policy: Policy
+    timezone: tzinfo = UTC  # the company's: rules read a message's local hour and weekday
 
 
 class Reply(BaseModel):

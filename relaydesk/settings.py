@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,9 +28,25 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///relaydesk.db"
     kb_dir: Path = Field(default=DEMO_DIR / "kb")
     categories_file: Path = Field(default=DEMO_DIR / "categories.yaml")
+    # The policy a new database starts with; later versions are loaded with `relaydesk policy`.
+    policy_file: Path = Field(default=Path(__file__).parent / "policy" / "default.yaml")
+    # How often a worker looks for a newly activated policy version or pilot.
+    policy_refresh_seconds: float = 2.0
+    # The company's time zone: rules read the hour and weekday of a message in it.
+    timezone: str = "UTC"
     auto_migrate: bool = True
     idempotency_wait_seconds: float = 10.0
     db_pool_size: int = 10
+
+    @model_validator(mode="after")
+    def _known_timezone(self) -> Settings:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"RELAYDESK_TIMEZONE {self.timezone!r} is not a known time zone"
+            ) from None
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

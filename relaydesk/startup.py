@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from zoneinfo import ZoneInfo
 
 from relaydesk.knowledge import KnowledgeIndex, load_markdown_dir
 from relaydesk.pipeline import Parts
-from relaydesk.policy.default import DEFAULT_POLICY
+from relaydesk.policy import load_policy_file
 from relaydesk.settings import Settings
 from relaydesk.signals.categories import load_categories
 
@@ -20,7 +21,8 @@ def load_parts(settings: Settings) -> Parts:
     parts = Parts(
         categories=load_categories(settings.categories_file),
         knowledge=KnowledgeIndex(articles),
-        policy=DEFAULT_POLICY,
+        policy=load_policy_file(settings.policy_file),
+        timezone=ZoneInfo(settings.timezone),
     )
     log.info(
         "knowledge base: %d articles, %d passages from %s (BM25 retrieval)",

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from factories import turn
+from factories import policy_source, rule, turn
 
 from relaydesk.knowledge.index import Hit
 from relaydesk.pipeline import Parts, run
-from relaydesk.policy import Route, Rule
-from relaydesk.policy.default import DEFAULT_POLICY
+from relaydesk.policy import Route, compile_policy
 
 
 class BrokenIndex:
@@ -36,8 +35,7 @@ def test_a_failing_stage_stays_silent_when_a_person_has_the_conversation(parts: 
 
 
 def test_a_policy_cannot_send_an_ai_reply_without_an_answer(parts: Parts) -> None:
-    always_ai = Rule("always-ai", "qa", "misconfigured", lambda f, p: "always", Route.AI_REPLY)
-    policy = replace(DEFAULT_POLICY, rules=(always_ai,))
+    policy = compile_policy(policy_source(rule("always-ai", "true", route="ai_reply")))
     outcome = run(turn("What's the weather in Paris?"), replace(parts, policy=policy))
     assert outcome.decision.route == Route.HANDOFF
     assert outcome.decision.matched_rules[0].id == "always-ai"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -32,6 +33,7 @@ from relaydesk.conversations.turn import CustomerContext, HistoryEntry, Turn
 from relaydesk.db import Database, utcnow
 from relaydesk.errors import Conflict, NotFound, Unprocessable
 from relaydesk.pipeline import Outcome, Parts, run
+from relaydesk.policy.records import append_record
 
 INGEST_ATTEMPTS = 3
 POLL_SECONDS = 0.02
@@ -191,7 +193,7 @@ def _change_status(
 
 def process(db: Database, parts: Parts, message_id: int) -> None:
     with db.read() as session:
-        turn = build_turn(session, message_id)
+        turn = build_turn(session, message_id, parts.timezone)
     outcome = run(turn, parts)
     try:
         with db.write() as session:
@@ -201,7 +203,7 @@ def process(db: Database, parts: Parts, message_id: int) -> None:
         return
 
 
-def build_turn(session: Session, message_id: int) -> Turn:
+def build_turn(session: Session, message_id: int, timezone: tzinfo = UTC) -> Turn:
     message = session.get(Event, message_id)
     if message is None or message.kind != EventKind.MESSAGE_IN:
         raise NotFound(f"message {message_id} does not exist")
@@ -229,6 +231,7 @@ def build_turn(session: Session, message_id: int) -> Turn:
         history=tuple(HistoryEntry(source=Source(e.source), text=e.text or "") for e in history),
         handed_over=conversation.status
         in (ConversationStatus.WAITING_FOR_HUMAN, ConversationStatus.ASSIGNED),
+        received_at=message.created_at.astimezone(timezone),
     )
 
 
@@ -238,16 +241,23 @@ def record(session: Session, message_id: int, outcome: Outcome) -> None:
     conversation = session.get(Conversation, message.conversation_id, with_for_update=True)
     assert conversation is not None
     decision = outcome.decision
-    session.add(
-        Event(
-            conversation_id=conversation.id,
-            kind=EventKind.DECISION,
-            source=Source.SYSTEM,
-            caused_by=message_id,
-            payload={"decision": decision.model_dump(mode="json"), "facts": outcome.facts},
-        )
+    decision_event = Event(
+        conversation_id=conversation.id,
+        kind=EventKind.DECISION,
+        source=Source.SYSTEM,
+        caused_by=message_id,
+        payload={"decision": decision.model_dump(mode="json")},
     )
+    session.add(decision_event)
     session.flush()  # the decision's uniqueness is checked before anything else is written
+    entry = append_record(
+        session,
+        message_id=message_id,
+        conversation_id=conversation.id,
+        decision=decision,
+        facts=outcome.facts,
+    )
+    decision_event.payload = {**decision_event.payload, "record": entry.seq}
     if outcome.reply is not None:
         session.add(
             Event(

@@ -6,6 +6,8 @@ benchmarked without a database.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from relaydesk.conversations.models import Source
@@ -40,6 +42,8 @@ class Turn(Frozen):
     history: tuple[HistoryEntry, ...] = ()
     handed_over: bool = False
     actor_kind: str = "customer"
+    # When the message arrived, in the company's time zone (rules may read the hour and day).
+    received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def ai_turns(self) -> int:

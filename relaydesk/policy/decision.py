@@ -31,9 +31,11 @@ class Decision(BaseModel):
     team: str | None = None
     priority: str = "normal"
     matched_rules: tuple[MatchedRule, ...] = ()  # every rule that fired; the first decided
-    thresholds: dict[str, float] = {}
+    thresholds: dict[str, float] = {}  # the category's confidence bar that applied
     policy_name: str
     policy_version: str
+    policy_hash: str = ""  # sha256 of the policy file's text: the exact rules that decided
+    arm: str | None = None  # the pilot arm ("candidate", "control", "holdout"), if one ran
 
     @property
     def reasons(self) -> list[str]:

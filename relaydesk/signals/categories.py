@@ -22,7 +22,6 @@ UNKNOWN = CategorySignal(name="unknown", confidence=0.0)
 class Category:
     name: str
     description: str
-    high_risk: bool
     keywords: tuple[str, ...]
     examples: tuple[str, ...]
     pattern: re.Pattern[str]
@@ -44,7 +43,6 @@ def load_categories(path: Path) -> tuple[Category, ...]:
             Category(
                 name=str(entry["name"]),
                 description=str(entry.get("description", "")),
-                high_risk=bool(entry.get("high_risk", False)),
                 keywords=keywords,
                 examples=tuple(str(e) for e in entry.get("examples", ())),
                 pattern=_keyword_pattern(keywords),
@@ -68,6 +66,4 @@ def classify(text: str, categories: tuple[Category, ...]) -> CategorySignal:
     total = sum(hits for hits, _, _ in scored)
     # +0.5 keeps a single keyword from claiming full confidence.
     confidence = round(best_hits / (total + 0.5), 3)
-    return CategorySignal(
-        name=best.name, confidence=confidence, high_risk=best.high_risk, evidence=evidence
-    )
+    return CategorySignal(name=best.name, confidence=confidence, evidence=evidence)

@@ -12,7 +12,7 @@ import re
 from relaydesk.conversations.models import Source
 from relaydesk.conversations.turn import Turn
 from relaydesk.signals.categories import Category, classify
-from relaydesk.signals.types import RepeatAsk, Signal, Signals
+from relaydesk.signals.types import Amount, RepeatAsk, Signal, Signals
 
 _PERSON = r"(?:human|person|agent|someone|somebody|representative|rep|operator|people|staff)"
 HUMAN_REQUEST = re.compile(
@@ -45,6 +45,11 @@ FRUSTRATION = re.compile(
     r"|waste\s+of|nobody|no\s+one\s+(?:helps|answers)|wtf|damn|hell|crap)\b",
     re.IGNORECASE,
 )
+MONEY = re.compile(
+    r"[$€£]\s?(?P<symbol>\d[\d,]*(?:\.\d{1,2})?)"
+    r"|\b(?P<named>\d[\d,]*(?:\.\d{1,2})?)\s?(?:dollars|usd|eur|euros?|gbp|pounds|bucks)\b",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"[a-z0-9']+")
 
 
@@ -69,6 +74,14 @@ def frustration(text: str) -> Signal:
     # Each marker adds weight; three or more is as frustrated as these markers can tell.
     score = min(1.0, round(len(evidence) / 3, 3))
     return Signal(value=score >= 0.66, score=score, evidence=evidence)
+
+
+def amount(text: str) -> Amount:
+    found = [(m.group(0), m.group("symbol") or m.group("named")) for m in MONEY.finditer(text)]
+    if not found:
+        return Amount(value=0.0)
+    values = [float(number.replace(",", "")) for _, number in found]
+    return Amount(value=max(values), evidence=tuple(dict.fromkeys(words for words, _ in found)))
 
 
 def _words(text: str) -> set[str]:
@@ -101,4 +114,5 @@ def detect_signals(turn: Turn, categories: tuple[Category, ...]) -> Signals:
         urgency=_phrase_signal(URGENCY, text),
         frustration=frustration(text),
         repeat_ask=repeat_ask(turn),
+        amount=amount(text),
     )

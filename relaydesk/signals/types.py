@@ -18,7 +18,6 @@ class CategorySignal(BaseModel):
 
     name: str
     confidence: float
-    high_risk: bool = False
     evidence: tuple[str, ...] = ()
 
 
@@ -26,6 +25,15 @@ class RepeatAsk(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     count: int
+    evidence: tuple[str, ...] = ()
+
+
+class Amount(BaseModel):
+    """The largest sum of money the message mentions (0 when it names none)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: float
     evidence: tuple[str, ...] = ()
 
 
@@ -39,3 +47,4 @@ class Signals(BaseModel):
     urgency: Signal
     frustration: Signal
     repeat_ask: RepeatAsk
+    amount: Amount = Amount(value=0.0)

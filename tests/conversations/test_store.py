@@ -15,6 +15,8 @@ from relaydesk.db import Database
 from relaydesk.errors import NotFound, Unprocessable
 from relaydesk.models import metadata
 from relaydesk.pipeline import Parts
+from relaydesk.policy.models import DecisionRecord
+from relaydesk.policy.records import read_body
 
 
 def inbound(text: str = "How do I reset my password?", **fields: object) -> Inbound:
@@ -45,7 +47,10 @@ def test_a_message_is_stored_decided_and_answered(database: Database, parts: Par
         assert kinds == [EventKind.DECISION, EventKind.MESSAGE_OUT]
         decision = caused[0].payload
         assert decision["decision"]["route"] == "ai_reply"
-        assert decision["facts"]["message"]["text"] == "How do I reset my password?"
+        record = session.get(DecisionRecord, decision["record"])
+        assert record is not None
+        assert record.message_id == message.id
+        assert read_body(record)["facts"]["message"]["text"] == "How do I reset my password?"
 
 
 def test_a_handoff_moves_the_conversation_to_a_team(database: Database, parts: Parts) -> None:
@@ -125,12 +130,11 @@ def test_customers_are_matched_by_id_then_email(database: Database, parts: Parts
         assert event is not None
         conversation = session.get(Conversation, event.conversation_id)
         assert conversation is not None
-        decision = session.scalar(
-            select(Event).where(Event.caused_by == event.id, Event.kind == EventKind.DECISION)
-        )
-        assert decision is not None
-    assert decision.payload["facts"]["customer"]["vip"] is True
-    assert decision.payload["facts"]["customer"]["recent_recontacts"] == 1
+        record = session.scalar(select(DecisionRecord).where(DecisionRecord.message_id == event.id))
+        assert record is not None
+        facts = read_body(record)["facts"]
+    assert facts["customer"]["vip"] is True
+    assert facts["customer"]["recent_recontacts"] == 1
 
 
 def test_a_stored_but_undecided_message_is_resumed(database: Database, parts: Parts) -> None:

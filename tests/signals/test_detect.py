@@ -71,10 +71,9 @@ def test_repeat_ask_counts_only_asks_the_ai_already_answered() -> None:
     assert repeat_ask(answered_twice).count == 2
 
 
-def test_category_keywords_and_high_risk(parts: Parts) -> None:
+def test_category_keywords(parts: Parts) -> None:
     closure = detect_signals(turn("Please delete my account"), parts.categories).category
     assert closure.name == "account_closure"
-    assert closure.high_risk
     unknown = detect_signals(turn("What's the weather in Paris?"), parts.categories).category
     assert unknown.name == "unknown"
     assert unknown.confidence == 0

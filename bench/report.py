@@ -1,7 +1,8 @@
 """The benchmark's results and how they are shown: value types, tables, and the docs page.
 
 ``render_text`` is what ``bench/message_path.py`` prints; ``render_markdown`` fills
-``DOCS_TEMPLATE`` for ``docs/benchmarks.md``.
+``DOCS_TEMPLATE`` for ``docs/benchmarks.md``, keeping the sections other benchmarks own there
+(between ``<!-- name:start -->`` and ``<!-- name:end -->``, e.g. ``bench/policy.py``'s).
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 IDEMPOTENT_REQUESTS = 50  # same-key requests in the idempotency check (message_path.py)
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+MARKED = re.compile(r"<!-- ([\w-]+):start -->.*?<!-- \1:end -->", re.DOTALL)
 
 
 # --- results ------------------------------------------------------------------------------
@@ -139,7 +143,26 @@ def failure_lines(row: Row) -> str:
     return "\n".join(lines)
 
 
-def render_markdown(report: Report, date: str) -> str:
+def marked_sections(page: str) -> list[str]:
+    """The sections of ``page`` that another benchmark writes, markers included."""
+    return [match.group(0) for match in MARKED.finditer(page)]
+
+
+def replace_section(page: str, name: str, section: str) -> str:
+    """``page`` with the section marked ``name`` replaced, or appended when it is absent."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    marked = f"{start}\n{section.strip()}\n{end}"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(page):
+        return pattern.sub(lambda _: marked, page, count=1)
+    return page.rstrip() + "\n\n" + marked + "\n"
+
+
+def render_markdown(report: Report, date: str, previous: str | None = None) -> str:
+    """The page for ``report``; the marked sections of ``previous`` (default: the current
+    ``docs/benchmarks.md``) are carried over, so other benchmarks' results survive."""
+    if previous is None:
+        previous = DOCS.read_text() if DOCS.exists() else ""
     checks = "\n".join(f"- {describe_check(check)}" for check in report.checks)
     failures = "\n\n".join(f"```\n{failure_lines(r)}\n```" for r in report.rows if r.failures)
     notes = "\n\n".join(f"```\n{note}\n```" for note in report.notes)
@@ -152,6 +175,7 @@ def render_markdown(report: Report, date: str) -> str:
             checks=checks or "- (no HTTP backend ran)",
             extra="\n\n".join(part for part in (failures, notes) if part),
         ).rstrip()
+        + "".join(f"\n\n{section}" for section in marked_sections(previous))
         + "\n"
     )
 

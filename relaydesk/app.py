@@ -23,6 +23,10 @@ from relaydesk.db import Database
 from relaydesk.deps import DatabaseDep, MetricsDep
 from relaydesk.errors import RelaydeskError
 from relaydesk.metrics import Metrics
+from relaydesk.policy.api import router as policy_router
+from relaydesk.policy.compile import PolicyInvalid
+from relaydesk.policy.runtime import PolicyRuntime
+from relaydesk.policy.schemas import ProblemOut
 from relaydesk.settings import MAX_BODY_BYTES, Settings
 from relaydesk.startup import load_parts
 
@@ -39,7 +43,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.auto_migrate:
             database.upgrade()
         app.state.database = database
-        app.state.parts = load_parts(settings)
+        app.state.parts = load_parts(settings, database)
+        app.state.policy_runtime = PolicyRuntime(
+            settings.policy_refresh_seconds, settings.pilot_holdout_share
+        )
         resumed = resume_pending(database, app.state.parts)
         if resumed:
             log.info("decided %d messages left undecided by an earlier run", resumed)
@@ -58,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.middleware("http")(_count_requests)
     _add_error_handlers(app)
     app.include_router(conversations_router)
+    app.include_router(policy_router)
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["operations"])
     app.add_api_route("/metrics", metrics, methods=["GET"], tags=["operations"])
     return app
@@ -107,6 +115,16 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RelaydeskError)
     async def relaydesk_error(_: Request, error: RelaydeskError) -> JSONResponse:
         return JSONResponse(error.to_dict(), status_code=error.status_code)
+
+    @app.exception_handler(PolicyInvalid)
+    async def invalid_policy(_: Request, error: PolicyInvalid) -> JSONResponse:
+        problems = [ProblemOut.of(p).model_dump() for p in error.problems]
+        body = {
+            "code": "invalid_policy",
+            "message": "the policy file has errors; the running policy is unchanged",
+            "details": {"problems": problems},
+        }
+        return JSONResponse({"error": body}, status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -20,6 +20,7 @@ from relaydesk.db import Database
 from relaydesk.demo.loader import DEMO_KEY_NAME, load_demo, rotate_demo_key
 from relaydesk.errors import RelaydeskError
 from relaydesk.permissions import api_keys
+from relaydesk.policy.commands import audit_app, policy_app, why
 from relaydesk.settings import Settings
 from relaydesk.startup import load_parts
 
@@ -28,6 +29,9 @@ db_app = typer.Typer(help="Database migrations.")
 apikey_app = typer.Typer(help="API keys for service callers.")
 app.add_typer(db_app, name="db")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(policy_app, name="policy")
+app.add_typer(audit_app, name="audit")
+app.command()(why)
 console = Console()
 
 DbOption = Annotated[
@@ -156,7 +160,7 @@ def ask(
         message = MessageCreate(
             channel="cli", conversation_id=conversation, text=text, customer=CustomerIn(email=email)
         )
-        stored = handle_message(database, load_parts(settings), Inbound(message))
+        stored = handle_message(database, load_parts(settings, database), Inbound(message))
         with database.read() as session:
             result = message_result(session, stored.message_id, replayed=False)
     except (RelaydeskError, ValueError) as error:
@@ -190,5 +194,5 @@ def _print_result(result: MessageResult) -> None:
 def resume(db: DbOption = None) -> None:
     """Decide every stored message that has no decision yet (after a crash)."""
     settings, database = _database(db)
-    count = resume_pending(database, load_parts(settings))
+    count = resume_pending(database, load_parts(settings, database))
     console.print(json.dumps({"resumed": count}))

@@ -13,6 +13,7 @@ from relaydesk.metrics import Metrics
 from relaydesk.permissions.api_keys import authenticate
 from relaydesk.permissions.models import ApiKey
 from relaydesk.pipeline import Parts
+from relaydesk.policy.runtime import PolicyRuntime
 from relaydesk.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer rd_...")
@@ -25,8 +26,14 @@ def get_database(request: Request) -> Database:
 
 
 def get_parts(request: Request) -> Parts:
-    parts: Parts = request.app.state.parts
-    return parts
+    """The path's parts, with the policy version and pilot currently active in the database."""
+    runtime: PolicyRuntime = request.app.state.policy_runtime
+    return runtime.apply(request.app.state.database, request.app.state.parts)
+
+
+def get_policy_runtime(request: Request) -> PolicyRuntime:
+    runtime: PolicyRuntime = request.app.state.policy_runtime
+    return runtime
 
 
 def get_settings(request: Request) -> Settings:
@@ -43,6 +50,7 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 PartsDep = Annotated[Parts, Depends(get_parts)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+PolicyRuntimeDep = Annotated[PolicyRuntime, Depends(get_policy_runtime)]
 
 
 def require_api_key(

@@ -17,6 +17,7 @@ from relaydesk.conversations.turn import Turn
 from relaydesk.handoff import HandoffMessage, compose_handoff, plain_handoff
 from relaydesk.knowledge import KnowledgeIndex
 from relaydesk.policy import Decision, Policy, Route, build_facts, decide, fail_safe_decision
+from relaydesk.policy.pilots import CANDIDATE, Pilot, choose_arm
 from relaydesk.resolver import Attempt, Citation, attempt_answer
 from relaydesk.signals import Signals, detect_signals
 from relaydesk.signals.categories import Category
@@ -32,6 +33,7 @@ class Parts:
     knowledge: KnowledgeIndex
     policy: Policy
     timezone: tzinfo = UTC  # the company's: rules read a message's local hour and weekday
+    pilot: Pilot | None = None  # a candidate policy serving a slice of traffic
 
 
 class Reply(BaseModel):
@@ -52,6 +54,10 @@ class Outcome(BaseModel):
 
 
 AI_ROUTES = (Route.AI_REPLY, Route.AI_REPLY_FLAGGED)
+CLARIFY = (
+    "To make sure I answer the right question: could you tell me a little more about what "
+    "you need, and an order number if it is about an order?"
+)
 
 
 def run(turn: Turn, parts: Parts) -> Outcome:
@@ -59,15 +65,25 @@ def run(turn: Turn, parts: Parts) -> Outcome:
         signals = detect_signals(turn, parts.categories)
         attempt = attempt_answer(turn, signals, parts.knowledge)
         facts = build_facts(turn, signals, attempt)
-        decision = decide(facts, parts.policy)
+        policy, arm = policy_for(turn, facts, parts)
+        decision = decide(facts, policy, arm)
         if decision.route in AI_ROUTES and not attempt.has_answer:
             error = ValueError(f"route {decision.route} chosen but the AI has no answer")
-            decision = fail_safe_decision(parts.policy, decision.matched_rules[0].id, error)
+            decision = fail_safe_decision(policy, decision.matched_rules[0].id, error, arm)
         return compose_outcome(turn, signals, attempt, decision, facts)
     except Exception as error:
         # A broken stage must not strand the customer: a person takes over.
         log.exception("message path failed for message %s", turn.message_id)
         return fail_safe_outcome(turn, parts.policy, error)
+
+
+def policy_for(turn: Turn, facts: dict[str, Any], parts: Parts) -> tuple[Policy, str | None]:
+    """The active policy, or the pilot's candidate for conversations in its slice."""
+    if parts.pilot is None:
+        return parts.policy, None
+    category = facts["signals"]["category"]["name"]
+    arm = choose_arm(parts.pilot, turn.conversation_id, turn.channel, category)
+    return (parts.pilot.candidate if arm == CANDIDATE else parts.policy), arm
 
 
 def compose_outcome(
@@ -78,6 +94,9 @@ def compose_outcome(
     if decision.route in AI_ROUTES and attempt.answer:
         reply = Reply(text=attempt.answer, citations=attempt.citations)
         return Outcome(decision=decision, facts=facts, reply=reply)
+    if decision.route == Route.ASK_CLARIFYING:
+        question = Reply(text=decision.message or CLARIFY)
+        return Outcome(decision=decision, facts=facts, reply=question)
     handoff = compose_handoff(turn, signals, attempt, decision)
     return Outcome(decision=decision, facts=facts, handoff=handoff)
 

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     policy_file: Path = Field(default=Path(__file__).parent / "policy" / "default.yaml")
     # How often a worker looks for a newly activated policy version or pilot.
     policy_refresh_seconds: float = 2.0
+    # Conversations held out of every pilot, permanently: the baseline for measuring pilots.
+    pilot_holdout_share: float = Field(default=0.05, ge=0, lt=1)
     # The company's time zone: rules read the hour and weekday of a message in it.
     timezone: str = "UTC"
     auto_migrate: bool = True

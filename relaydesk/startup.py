@@ -5,16 +5,21 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
+from relaydesk.db import Database
 from relaydesk.knowledge import KnowledgeIndex, load_markdown_dir
 from relaydesk.pipeline import Parts
 from relaydesk.policy import load_policy_file
+from relaydesk.policy.runtime import PolicyRuntime
+from relaydesk.policy.versions import seed
 from relaydesk.settings import Settings
 from relaydesk.signals.categories import load_categories
 
 log = logging.getLogger(__name__)
 
 
-def load_parts(settings: Settings) -> Parts:
+def load_parts(settings: Settings, database: Database | None = None) -> Parts:
+    """What the path needs. With a database, the policy is its active version (seeded from
+    ``settings.policy_file`` on first start) and any running pilot."""
     articles = load_markdown_dir(settings.kb_dir)
     if not articles:
         log.warning("no articles in %s: every question will go to a person", settings.kb_dir)
@@ -30,4 +35,9 @@ def load_parts(settings: Settings) -> Parts:
         len(parts.knowledge.passages),
         settings.kb_dir,
     )
+    if database is not None:
+        seed(database, settings.policy_file)
+        parts = PolicyRuntime(0, settings.pilot_holdout_share).apply(database, parts)
+    log.info("routing policy: %s %s (%s)", parts.policy.name, parts.policy.version,
+             parts.policy.hash[:12])  # fmt: skip
     return parts

@@ -30,6 +30,8 @@ def rule(rule_id: str, when: str, route: str = "handoff", **fields: object) -> d
     then: dict[str, object] = {"route": route}
     if route == "handoff":
         then["team"] = fields.pop("team", "frontline")
+    if "message" in fields:
+        then["message"] = fields.pop("message")
     return {"id": rule_id, "owner": "qa", "description": f"test rule {rule_id}", "when": when,
             "then": then, **fields}  # fmt: skip
 

@@ -28,7 +28,9 @@ def message_result(session: Session, message_id: int, replayed: bool) -> Message
     handoff: HandoffOut | None = None
     for event in repository.events_caused_by(session, message_id):
         if event.kind == EventKind.DECISION:
-            decision = DecisionOut.of(Decision.model_validate(event.payload["decision"]))
+            decision = DecisionOut.of(
+                Decision.model_validate(event.payload["decision"]), event.payload.get("record")
+            )
         elif event.kind == EventKind.MESSAGE_OUT:
             reply = ReplyOut(text=event.text or "", citations=event.payload["citations"])
         elif event.kind == EventKind.HANDOFF:

@@ -84,9 +84,12 @@ class DecisionOut(BaseModel):
     matched_rules: list[dict[str, str]]
     policy_name: str
     policy_version: str
+    policy_hash: str
+    arm: str | None
+    record: int | None  # the decision record's seq: GET /v1/decisions/{record}
 
     @classmethod
-    def of(cls, decision: Decision) -> DecisionOut:
+    def of(cls, decision: Decision, record: int | None = None) -> DecisionOut:
         return cls(
             route=decision.route,
             team=decision.team,
@@ -95,6 +98,9 @@ class DecisionOut(BaseModel):
             matched_rules=[rule.model_dump() for rule in decision.matched_rules],
             policy_name=decision.policy_name,
             policy_version=decision.policy_version,
+            policy_hash=decision.policy_hash,
+            arm=decision.arm,
+            record=record,
         )
 
 

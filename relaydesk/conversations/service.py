@@ -33,6 +33,7 @@ from relaydesk.conversations.turn import CustomerContext, HistoryEntry, Turn
 from relaydesk.db import Database, utcnow
 from relaydesk.errors import Conflict, NotFound, Unprocessable
 from relaydesk.pipeline import Outcome, Parts, run
+from relaydesk.policy import outcomes
 from relaydesk.policy.records import append_record
 
 INGEST_ATTEMPTS = 3
@@ -135,6 +136,7 @@ def _conversation_for(session: Session, message: MessageCreate) -> Conversation:
         conversation = Conversation(customer_id=customer.id, channel=message.channel)
         session.add(conversation)
         session.flush()
+        outcomes.on_conversation_started(session, customer.id, conversation.id, utcnow())
         return conversation
     existing = session.get(Conversation, message.conversation_id, with_for_update=True)
     if existing is None:
@@ -258,6 +260,7 @@ def record(session: Session, message_id: int, outcome: Outcome) -> None:
         facts=outcome.facts,
     )
     decision_event.payload = {**decision_event.payload, "record": entry.seq}
+    outcomes.on_decision_recorded(session, entry)
     if outcome.reply is not None:
         session.add(
             Event(

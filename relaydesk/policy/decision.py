@@ -36,6 +36,7 @@ class Decision(BaseModel):
     policy_version: str
     policy_hash: str = ""  # sha256 of the policy file's text: the exact rules that decided
     arm: str | None = None  # the pilot arm ("candidate", "control", "holdout"), if one ran
+    message: str | None = None  # what to ask, for ask_clarifying
 
     @property
     def reasons(self) -> list[str]:

@@ -121,6 +121,7 @@ def fail_safe_decision(
         policy_version=policy.version,
         policy_hash=policy.hash,
         arm=arm,
+        message=None,
     )
 
 
@@ -171,4 +172,5 @@ def decide(facts: Facts, policy: Policy, arm: str | None = None) -> Decision:
         policy_version=policy.version,
         policy_hash=policy.hash,
         arm=arm,
+        message=deciding.message,
     )

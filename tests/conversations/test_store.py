@@ -16,6 +16,7 @@ from relaydesk.errors import NotFound, Unprocessable
 from relaydesk.models import metadata
 from relaydesk.pipeline import Parts
 from relaydesk.policy.models import DecisionRecord
+from relaydesk.policy.outcomes import outcomes_for
 from relaydesk.policy.records import read_body
 
 
@@ -176,3 +177,30 @@ def test_one_decision_per_message_is_enforced_by_the_database(
     stored = handle_message(database, parts, inbound())
     with pytest.raises(IntegrityError):
         add_decision(database, stored.message_id)
+
+
+def test_the_path_attaches_outcomes_to_earlier_decisions(database: Database, parts: Parts) -> None:
+    first = handle_message(database, parts, inbound(customer={"email": "bo@example.com"}))
+    with database.read() as session:
+        event = session.get(Event, first.message_id)
+        assert event is not None
+        conversation_id = event.conversation_id
+    handle_message(database, parts, inbound("I want a human", conversation_id=conversation_id))
+    handle_message(database, parts, inbound("me again", customer={"email": "bo@example.com"}))
+    with database.read() as session:
+        record = session.scalar(
+            select(DecisionRecord).where(DecisionRecord.message_id == first.message_id)
+        )
+        assert record is not None
+        kinds = sorted(o.kind for o in outcomes_for(session, [record.seq])[record.seq])
+    # The AI answered and a person had to take over later.
+    assert kinds == ["handed_over"]
+    with database.read() as session:
+        last_of_first = session.scalars(
+            select(DecisionRecord)
+            .where(DecisionRecord.conversation_id == conversation_id)
+            .order_by(DecisionRecord.seq.desc())
+        ).first()
+        assert last_of_first is not None
+        later = outcomes_for(session, [last_of_first.seq])[last_of_first.seq]
+    assert [o.kind for o in later] == ["recontacted"]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -142,3 +143,14 @@ def test_otherwise_decides_only_when_no_rule_fired(parts: Parts) -> None:
     decision = run(turn("How do I reset my password?"), parts).decision
     assert [rule.id for rule in decision.matched_rules] == ["ai-answers"]
     assert "meets the 'account' threshold 0.70" in decision.matched_rules[0].reason
+
+
+def test_ask_clarifying_replies_with_the_rules_question(parts: Parts) -> None:
+    question = "Which order is this about?"
+    when = "message.length < 20"
+    source = policy_source(rule("vague", when, route="ask_clarifying", message=question))
+    outcome = run(turn("it broke"), replace(parts, policy=compile_policy(source)))
+    assert outcome.decision.route == Route.ASK_CLARIFYING
+    assert outcome.reply is not None
+    assert outcome.reply.text == question
+    assert outcome.handoff is None

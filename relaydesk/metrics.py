@@ -26,6 +26,13 @@ class Metrics:
             ["channel", "route"],
             registry=self.registry,
         )
+        # Bounded labels: rule ids come from the policy file, arms are three words.
+        self.decisions = Counter(
+            "relaydesk_decisions_total",
+            "Decisions by the rule that decided, the route, the policy version and pilot arm.",
+            ["rule", "route", "policy_version", "arm"],
+            registry=self.registry,
+        )
         self.replays = Counter(
             "relaydesk_idempotent_replays_total",
             "Requests answered with the stored result of an earlier delivery.",

@@ -38,6 +38,21 @@ def load_parts(settings: Settings, database: Database | None = None) -> Parts:
     if database is not None:
         seed(database, settings.policy_file)
         parts = PolicyRuntime(0, settings.pilot_holdout_share).apply(database, parts)
+    _warn_unknown_categories(parts)
     log.info("routing policy: %s %s (%s)", parts.policy.name, parts.policy.version,
              parts.policy.hash[:12])  # fmt: skip
     return parts
+
+
+def _warn_unknown_categories(parts: Parts) -> None:
+    """A threshold for a category the classifier never produces silently never applies."""
+    known = {category.name for category in parts.categories} | {"unknown"}
+    document = parts.policy.document
+    named = set(document.thresholds.categories) | set(document.high_risk_categories)
+    for name in sorted(named - known):
+        log.warning(
+            "policy %s %s names category %r, which is not in the categories file",
+            parts.policy.name,
+            parts.policy.version,
+            name,
+        )

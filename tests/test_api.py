@@ -148,6 +148,10 @@ def test_health_metrics_and_openapi(client: TestClient, auth: dict[str, str]) ->
     client.post("/v1/messages", json=message(), headers=auth)
     metrics = client.get("/metrics").text
     assert 'relaydesk_messages_total{channel="web",route="ai_reply"} 1.0' in metrics
+    assert (
+        'relaydesk_decisions_total{arm="none",policy_version="2026-11-23.1",'
+        'route="ai_reply",rule="ai-answers"} 1.0'
+    ) in metrics
     assert 'route="/v1/messages"' in metrics
     spec = client.get("/openapi.json").json()
     assert {"/v1/messages", "/v1/conversations", "/v1/conversations/{conversation_id}"} <= set(

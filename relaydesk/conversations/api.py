@@ -16,7 +16,7 @@ from relaydesk.conversations.schemas import (
     MessageCreate,
     MessageResult,
 )
-from relaydesk.conversations.service import Inbound, handle_message
+from relaydesk.conversations.service import Inbound, handle_message, resolve_conversation
 from relaydesk.deps import ApiKeyDep, DatabaseDep, MetricsDep, PartsDep, SettingsDep
 
 router = APIRouter(prefix="/v1", tags=["conversations"])
@@ -49,7 +49,12 @@ def post_message(
     with database.read() as session:
         result = message_result(session, stored.message_id, replayed=not stored.created)
     if stored.created:
-        metrics.messages.labels(body.channel, result.decision.route).inc()
+        decision = result.decision
+        metrics.messages.labels(body.channel, decision.route).inc()
+        metrics.decisions.labels(
+            decision.matched_rules[0]["id"], decision.route, decision.policy_version,
+            decision.arm or "none",
+        ).inc()  # fmt: skip
     else:
         metrics.replays.inc()
         response.status_code = 200
@@ -64,6 +69,15 @@ def get_conversation(
     """A conversation with its customer and every event, oldest first."""
     with database.read() as session:
         return conversation_detail(session, conversation_id)
+
+
+@router.post("/conversations/{conversation_id}/resolve", response_model=ConversationRead)
+def post_resolve(
+    conversation_id: str, api_key: ApiKeyDep, database: DatabaseDep
+) -> ConversationRead:
+    """Mark the conversation resolved (idempotent). A customer who writes again reopens it."""
+    conversation = resolve_conversation(database, conversation_id, actor=f"api:{api_key.name}")
+    return ConversationRead.model_validate(conversation)
 
 
 @router.get("/conversations", response_model=ConversationPage)

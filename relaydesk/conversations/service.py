@@ -193,6 +193,22 @@ def _change_status(
     conversation.status = status
 
 
+def resolve_conversation(db: Database, conversation_id: str, actor: str) -> Conversation:
+    """Mark a conversation resolved (the customer said it was solved, or the helpdesk closed
+    it). If no person ever had it, its last decision is marked resolved by the AI."""
+    with db.write() as session:
+        conversation = session.get(Conversation, conversation_id, with_for_update=True)
+        if conversation is None:
+            raise NotFound(f"conversation {conversation_id} does not exist")
+        if conversation.status != ConversationStatus.RESOLVED:
+            _change_status(session, conversation, ConversationStatus.RESOLVED, f"by {actor}")
+            conversation.updated_at = utcnow()
+            outcomes.on_conversation_resolved(session, conversation.id, actor)
+        session.flush()
+        session.expunge(conversation)
+        return conversation
+
+
 def process(db: Database, parts: Parts, message_id: int) -> None:
     with db.read() as session:
         turn = build_turn(session, message_id, parts.timezone)

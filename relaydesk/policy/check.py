@@ -284,10 +284,10 @@ class _OverBudget(Exception):
     pass
 
 
-UNSET: Final = -1  # in a rule's key: that fact is not chosen yet
+_UNSET: Final = -1  # in a rule's key: that fact is not chosen yet
 
 
-Want = tuple[_Rule, bool]  # the rule, and whether it must fire
+_Want = tuple[_Rule, bool]  # the rule, and whether it must fire
 
 
 class _Analysis:
@@ -410,17 +410,17 @@ class _Analysis:
         return self.derived[category]
 
     def _variables(self, rule: _Rule, key: tuple[int, ...]) -> dict[str, Any]:
-        """The rule's variables; a dimension at index ``UNSET`` leaves its variable out."""
+        """The rule's variables; a dimension at index ``_UNSET`` leaves its variable out."""
         variables: dict[str, Any] = {}
         for name, path, place in rule.slots:
             if place >= 0:
-                if key[place] != UNSET:
+                if key[place] != _UNSET:
                     value = rule.domains[place][key[place]]
                     derived = path in _BY_CATEGORY
                     variables[name] = self._derived(value)[path] if derived else value
             elif path == _ATTRIBUTES:  # one dimension per key: the map once all are chosen
                 places = [rule.dims.index(f"{_ATTRIBUTES}.{k}") for k in rule.keys]
-                if all(key[p] != UNSET for p in places):
+                if all(key[p] != _UNSET for p in places):
                     pairs = zip(rule.keys, (rule.domains[p][key[p]] for p in places), strict=True)
                     variables[name] = {k: v for k, v in pairs if v is not _ABSENT}
             else:
@@ -589,7 +589,7 @@ class _Analysis:
 
     # Searching for a case.
 
-    def _search(self, wanted: Sequence[Want], *, budget: int | None = None) -> _Found:
+    def _search(self, wanted: Sequence[_Want], *, budget: int | None = None) -> _Found:
         """A case where each rule fires or not as wanted; groups sharing no fact separately."""
         case: dict[str, int] = {}
         for group in _groups(wanted):
@@ -599,7 +599,7 @@ class _Analysis:
             case.update(found.case)
         return _Found(case)
 
-    def _search_group(self, wanted: list[Want], budget: int | None) -> _Found:
+    def _search_group(self, wanted: list[_Want], budget: int | None) -> _Found:
         """Depth first; above ``budget`` steps, "not proven" (or, without one, a sample)."""
         # Few-valued facts first: they settle conditions early (see ``descend``).
         dims: list[str] = []
@@ -630,7 +630,7 @@ class _Analysis:
                 else:
                     # Not all its facts are chosen: CEL's && and || give a definite answer when
                     # the chosen ones settle it (false && anything), so prune whole subtrees.
-                    key = tuple(chosen[p] if p <= depth else UNSET for p in places)
+                    key = tuple(chosen[p] if p <= depth else _UNSET for p in places)
                     kind = self._outcome(rule, key).kind
                     if kind not in ("true", "false"):
                         continue
@@ -766,7 +766,7 @@ def _kind(dim: str) -> str | None:
     return None
 
 
-def _groups(wanted: Sequence[Want]) -> list[list[Want]]:
+def _groups(wanted: Sequence[_Want]) -> list[list[_Want]]:
     """The wanted outcomes split into groups that share no dimension, first wanted first."""
     parent: dict[str, str] = {}
 
@@ -781,7 +781,7 @@ def _groups(wanted: Sequence[Want]) -> list[list[Want]]:
             parent.setdefault(dim, dim)
         for a, b in itertools.pairwise(rule.dims):
             parent[root(a)] = root(b)
-    groups: dict[str, list[Want]] = {}
+    groups: dict[str, list[_Want]] = {}
     for item in wanted:
         dims = item[0].dims
         groups.setdefault(root(dims[0]) if dims else "", []).append(item)

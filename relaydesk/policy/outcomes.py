@@ -125,17 +125,27 @@ def on_conversation_started(
     "Last" is the latest decision across the customer's other conversations, that is the last
     decision of the one most recently decided in.
     """
-    query = (
-        select(DecisionRecord)
-        .join(Conversation, Conversation.id == DecisionRecord.conversation_id)
-        .where(
-            Conversation.customer_id == customer_id,
-            Conversation.id != conversation_id,
+    # Two indexed steps (the customer's conversations, then their last decision): a join
+    # ordered by seq lets SQLite walk the whole decision table for a first-time customer.
+    others = list(
+        session.scalars(
+            select(Conversation.id)
+            .where(Conversation.customer_id == customer_id, Conversation.id != conversation_id)
+            .order_by(Conversation.updated_at.desc())
+            .limit(IN_CHUNK)
+        )
+    )
+    if not others:
+        return None
+    latest = session.scalar(
+        select(func.max(DecisionRecord.seq)).where(
+            DecisionRecord.conversation_id.in_(others),
             DecisionRecord.created_at <= now,
         )
-        .order_by(DecisionRecord.seq.desc())
-        .limit(1)
     )
+    if latest is None:
+        return None
+    query = select(DecisionRecord).where(DecisionRecord.seq == latest)
     last = _locked(session, query)
     if not last or last[0].created_at < now - RECONTACT_WINDOW:
         return None

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -83,11 +82,8 @@ def test_the_conflict_gives_an_example_case() -> None:
 def test_the_default_policy_has_no_errors_against_the_demo_categories() -> None:
     categories = [c.name for c in load_categories(DEMO_CATEGORIES)]
     source = DEFAULT_POLICY_FILE.read_text(encoding="utf-8")
-    started = time.perf_counter()
     problems = check_policy(source, categories)
-    elapsed = time.perf_counter() - started
     assert errors(problems) == []
-    assert elapsed < 5  # about 0.03 s; generous so a loaded machine does not fail it
 
 
 def test_a_rule_that_only_looks_shadowed_is_not_reported() -> None:

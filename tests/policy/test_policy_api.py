@@ -129,3 +129,19 @@ def test_a_pilot_starts_reports_and_stops(client: TestClient, auth: dict[str, st
                        headers=auth).status_code == 422  # fmt: skip
     assert client.delete("/v1/policy/pilot", headers=auth).status_code == 200
     assert client.get("/v1/policy", headers=auth).json()["pilot"] is None
+
+
+def test_resolving_a_conversation_the_ai_kept_marks_it_resolved_by_ai(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    answered = client.post("/v1/messages", json=message(), headers=auth).json()
+    conversation = answered["conversation_id"]
+    resolved = client.post(f"/v1/conversations/{conversation}/resolve", headers=auth)
+    assert resolved.status_code == 200
+    assert resolved.json()["status"] == "resolved"
+    again = client.post(f"/v1/conversations/{conversation}/resolve", headers=auth)
+    assert again.status_code == 200
+    detail = client.get(f"/v1/decisions/{answered['decision']['record']}", headers=auth).json()
+    assert [o["kind"] for o in detail["outcomes"]] == ["resolved_by_ai"]
+    missing = client.post("/v1/conversations/nope/resolve", headers=auth)
+    assert missing.status_code == 404

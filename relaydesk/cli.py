@@ -13,6 +13,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from relaydesk.app import create_app
+from relaydesk.cli_options import DbOption, open_database, settings_for
 from relaydesk.conversations.results import message_result
 from relaydesk.conversations.schemas import CustomerIn, MessageCreate, MessageResult
 from relaydesk.conversations.service import Inbound, handle_message, resume_pending
@@ -21,7 +22,6 @@ from relaydesk.demo.loader import DEMO_KEY_NAME, load_demo, rotate_demo_key
 from relaydesk.errors import RelaydeskError
 from relaydesk.permissions import api_keys
 from relaydesk.policy.commands import audit_app, policy_app, why
-from relaydesk.settings import Settings
 from relaydesk.startup import load_parts
 
 app = typer.Typer(help="Relaydesk: AI and people working together on customer support.")
@@ -33,22 +33,6 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.command()(why)
 console = Console()
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL; default: RELAYDESK_DATABASE_URL or sqlite."),
-]
-
-
-def _settings(db: str | None) -> Settings:
-    return Settings(database_url=db) if db else Settings()
-
-
-def _database(db: str | None) -> tuple[Settings, Database]:
-    settings = _settings(db)
-    database = Database(settings.database_url, settings.db_pool_size)
-    database.upgrade()
-    return settings, database
 
 
 @app.callback()
@@ -70,7 +54,7 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Load the demo shop first.")] = False,
 ) -> None:
     """Run the HTTP API."""
-    settings = _settings(db)
+    settings = settings_for(db)
     if demo:
         database = Database(settings.database_url)
         database.upgrade()
@@ -95,7 +79,7 @@ def _load_demo(database: Database, host: str, port: int) -> None:
 @app.command()
 def demo(db: DbOption = None) -> None:
     """Load the demo shop's customers into the database (idempotent)."""
-    _, database = _database(db)
+    _, database = open_database(db)
     counts = load_demo(database)
     console.print(f"demo loaded: {counts}")
 
@@ -103,14 +87,14 @@ def demo(db: DbOption = None) -> None:
 @db_app.command("upgrade")
 def db_upgrade(db: DbOption = None) -> None:
     """Apply every migration to the database."""
-    settings, _ = _database(db)
+    settings, _ = open_database(db)
     console.print(f"database at head: {settings.database_url}")
 
 
 @apikey_app.command("create")
 def apikey_create(name: str, db: DbOption = None) -> None:
     """Create an API key; its value is printed once and never stored."""
-    _, database = _database(db)
+    _, database = open_database(db)
     try:
         with database.write() as session:
             _, plaintext = api_keys.create_key(session, name)
@@ -124,7 +108,7 @@ def apikey_create(name: str, db: DbOption = None) -> None:
 @apikey_app.command("list")
 def apikey_list(db: DbOption = None) -> None:
     """List API keys (names and prefixes only)."""
-    _, database = _database(db)
+    _, database = open_database(db)
     table = Table("name", "prefix", "created", "revoked")
     with database.read() as session:
         for key in api_keys.list_keys(session):
@@ -136,7 +120,7 @@ def apikey_list(db: DbOption = None) -> None:
 @apikey_app.command("revoke")
 def apikey_revoke(name: str, db: DbOption = None) -> None:
     """Revoke an API key by name."""
-    _, database = _database(db)
+    _, database = open_database(db)
     try:
         with database.write() as session:
             api_keys.revoke_key(session, name)
@@ -155,7 +139,7 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Run the message path on one message (stored, channel 'cli') and print the decision."""
-    settings, database = _database(db)
+    settings, database = open_database(db)
     try:
         message = MessageCreate(
             channel="cli", conversation_id=conversation, text=text, customer=CustomerIn(email=email)
@@ -193,6 +177,6 @@ def _print_result(result: MessageResult) -> None:
 @app.command()
 def resume(db: DbOption = None) -> None:
     """Decide every stored message that has no decision yet (after a crash)."""
-    settings, database = _database(db)
+    settings, database = open_database(db)
     count = resume_pending(database, load_parts(settings, database))
     console.print(json.dumps({"resumed": count}))

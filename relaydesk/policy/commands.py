@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 from sqlalchemy import func, select
 
-from relaydesk.db import Database
+from relaydesk.cli_options import DbOption, open_database
 from relaydesk.errors import RelaydeskError
 from relaydesk.policy import pilots, versions
 from relaydesk.policy.audit import chain_head, verify_chain
@@ -37,20 +37,9 @@ policy_app.add_typer(pilot_app, name="pilot")
 console = Console()
 err = Console(stderr=True)
 
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL; default: RELAYDESK_DATABASE_URL or sqlite."),
-]
 ByOption = Annotated[str | None, typer.Option("--by", help="Who is making this change.")]
 FileArgument = Annotated[Path, typer.Argument(help="A policy YAML file.")]
 _SINCE = re.compile(r"^(\d+)([hdw])$")
-
-
-def _database(db: str | None) -> tuple[Settings, Database]:
-    settings = Settings(database_url=db) if db else Settings()
-    database = Database(settings.database_url, settings.db_pool_size)
-    database.upgrade()
-    return settings, database
 
 
 def _by(by: str | None) -> str:
@@ -116,7 +105,7 @@ def check(
 def load(file: FileArgument, db: DbOption = None, by: ByOption = None) -> None:
     """Load a policy file as a new version and make it the active one."""
     source = _read(file)
-    _, database = _database(db)
+    _, database = open_database(db)
     try:
         with database.write() as session:
             loaded = versions.load_version(session, source, by=_by(by))
@@ -137,7 +126,7 @@ def show(
     source: Annotated[bool, typer.Option("--source", help="Print the YAML file.")] = False,
 ) -> None:
     """The active policy: its version, who loaded it, its rules in precedence order."""
-    _, database = _database(db)
+    _, database = open_database(db)
     with database.read() as session:
         current = versions.active(session)
         pilot = pilots.running(session)
@@ -171,7 +160,7 @@ def show(
 @policy_app.command("history")
 def history(db: DbOption = None) -> None:
     """Every activation, newest first."""
-    _, database = _database(db)
+    _, database = open_database(db)
     table = Table("when", "version", "label", "hash", "by", "why")
     with database.read() as session:
         for activation, version in versions.history(session):
@@ -189,7 +178,7 @@ def history(db: DbOption = None) -> None:
 @policy_app.command("diff")
 def diff(version_id: int, db: DbOption = None) -> None:
     """What version N changed against the version active when it was loaded."""
-    _, database = _database(db)
+    _, database = open_database(db)
     with database.read() as session:
         version = session.get(PolicyVersion, version_id)
         text = version.diff if version else None
@@ -206,7 +195,7 @@ def rollback(
     to: Annotated[int | None, typer.Option(help="A version id; default: the previous one.")] = None,
 ) -> None:
     """Re-activate the version that served before the current one (or --to N)."""
-    _, database = _database(db)
+    _, database = open_database(db)
     try:
         with database.write() as session:
             version = versions.rollback(session, by=_by(by), to=to)
@@ -226,7 +215,7 @@ def replay_command(
 ) -> None:
     """What the candidate would have decided on stored traffic, against what was decided."""
     source = _read(candidate)
-    settings, database = _database(db)
+    settings, database = open_database(db)
     start = parse_since(since)
     try:
         compile_policy(source)
@@ -264,7 +253,7 @@ def pilot_start(
 ) -> None:
     """Store the candidate as a version (not active) and let it serve a slice of traffic."""
     source = _read(candidate)
-    settings, database = _database(db)
+    settings, database = open_database(db)
     try:
         with database.write() as session:
             version = versions.store_version(session, source, by=_by(by))
@@ -282,7 +271,7 @@ def pilot_start(
 @pilot_app.command("stop")
 def pilot_stop(db: DbOption = None, by: ByOption = None) -> None:
     """Stop the running pilot. Its decisions keep their arm for the report."""
-    _, database = _database(db)
+    _, database = open_database(db)
     try:
         with database.write() as session:
             pilot = pilots.stop(session, by=_by(by))
@@ -294,7 +283,7 @@ def pilot_stop(db: DbOption = None, by: ByOption = None) -> None:
 @pilot_app.command("status")
 def pilot_status(db: DbOption = None) -> None:
     """The running pilot and its results per arm so far."""
-    _, database = _database(db)
+    _, database = open_database(db)
     with database.read() as session:
         pilot = pilots.running(session)
         if pilot is None:
@@ -333,7 +322,7 @@ def audit_verify(
         if not seq.isdigit() or len(digest) != 64:
             raise typer.BadParameter("use SEQ:HASH as printed by `relaydesk audit head`")
         anchor = (int(seq), digest)
-    _, database = _database(db)
+    _, database = open_database(db)
     with database.read() as session:
         total = session.scalar(select(func.count()).select_from(DecisionRecord)) or 0
     with Progress(
@@ -351,14 +340,14 @@ def audit_verify(
 @audit_app.command("head")
 def audit_head(db: DbOption = None) -> None:
     """Print the chain's head as SEQ:HASH: store it elsewhere, verify against it later."""
-    _, database = _database(db)
+    _, database = open_database(db)
     seq, digest = chain_head(database)
     typer.echo(f"{seq}:{digest}")
 
 
 def why(message_id: int, db: DbOption = None) -> None:
     """The story of one decision: signals, AI attempt, rules and why, what was sent, outcomes."""
-    _, database = _database(db)
+    _, database = open_database(db)
     try:
         with database.read() as session:
             story = decision_story(session, message_id)

@@ -36,7 +36,7 @@ from relaydesk.policy.schemas import (
     VersionDetail,
     VersionOut,
 )
-from relaydesk.signals.categories import load_categories
+from relaydesk.signals.categories import category_names
 
 router = APIRouter(prefix="/v1", tags=["policy"])
 
@@ -86,8 +86,7 @@ def get_policy(_: ApiKeyDep, database: DatabaseDep, settings: SettingsDep) -> Ac
 @router.post("/policy/check", response_model=CheckOut)
 def post_check(body: PolicySource, _: ApiKeyDep, settings: SettingsDep) -> CheckOut:
     """Check a policy file without loading it: schema, facts, CEL, dead rules, conflicts."""
-    names = [category.name for category in load_categories(settings.categories_file)]
-    problems = check_policy(body.source, names)
+    problems = check_policy(body.source, category_names(settings.categories_file))
     return CheckOut(
         ok=not any(p.severity == "error" for p in problems),
         problems=[ProblemOut.of(p) for p in problems],
@@ -96,12 +95,21 @@ def post_check(body: PolicySource, _: ApiKeyDep, settings: SettingsDep) -> Check
 
 @router.post("/policy/versions", status_code=201, response_model=LoadedOut)
 def post_version(
-    body: PolicySource, api_key: ApiKeyDep, database: DatabaseDep, runtime: PolicyRuntimeDep
+    body: PolicySource,
+    api_key: ApiKeyDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    runtime: PolicyRuntimeDep,
 ) -> LoadedOut:
     """Load a policy file as a new version and activate it. An invalid file is refused (422)
     with every problem and its line; the running policy is unchanged."""
     with database.write() as session:
-        loaded = versions.load_version(session, body.source, by=f"api:{api_key.name}")
+        loaded = versions.load_version(
+            session,
+            body.source,
+            by=f"api:{api_key.name}",
+            categories=category_names(settings.categories_file),
+        )
         out = LoadedOut(
             version=VersionOut.of(loaded.version),
             created=loaded.created,

@@ -28,7 +28,7 @@ from relaydesk.policy.models import DecisionRecord, PolicyVersion
 from relaydesk.policy.replay import format_report, replay
 from relaydesk.policy.story import decision_story
 from relaydesk.settings import Settings
-from relaydesk.signals.categories import load_categories
+from relaydesk.signals.categories import category_names
 
 policy_app = typer.Typer(help="The routing policy: check, load, roll back, replay, pilot.")
 pilot_app = typer.Typer(help="Pilot a candidate policy on a slice of traffic.")
@@ -94,8 +94,7 @@ def check(
     """Check a policy file: schema, facts, CEL, dead rules, conflicts, owners."""
     source = _read(file)
     categories_file = categories or Settings().categories_file
-    names = [category.name for category in load_categories(categories_file)]
-    problems = check_policy(source, names)
+    problems = check_policy(source, category_names(categories_file))
     typer.echo(format_problems(problems, str(file)))
     if any(problem.severity == "error" for problem in problems):
         raise typer.Exit(1)
@@ -105,10 +104,12 @@ def check(
 def load(file: FileArgument, db: DbOption = None, by: ByOption = None) -> None:
     """Load a policy file as a new version and make it the active one."""
     source = _read(file)
-    _, database = open_database(db)
+    settings, database = open_database(db)
     try:
         with database.write() as session:
-            loaded = versions.load_version(session, source, by=_by(by))
+            loaded = versions.load_version(
+                session, source, by=_by(by), categories=category_names(settings.categories_file)
+            )
             version_id, label = loaded.version.id, loaded.version.label
     except (PolicyInvalid, RelaydeskError) as error:
         raise _fail(error, str(file)) from error
@@ -256,7 +257,8 @@ def pilot_start(
     settings, database = open_database(db)
     try:
         with database.write() as session:
-            version = versions.store_version(session, source, by=_by(by))
+            names = category_names(settings.categories_file)
+            version = versions.store_version(session, source, by=_by(by), categories=names)
             pilot = pilots.start(
                 session, version.id, share, by=_by(by), channels=channel, categories=category
             )

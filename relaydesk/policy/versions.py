@@ -9,6 +9,7 @@ A file that does not compile is refused before anything is written: the running 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from relaydesk.db import Database
 from relaydesk.errors import Conflict, NotFound
-from relaydesk.policy.compile import compile_policy, policy_hash
+from relaydesk.policy.check import check_policy
+from relaydesk.policy.compile import PolicyInvalid, compile_policy, policy_hash
 from relaydesk.policy.models import PolicyActivation, PolicyVersion
 
 
@@ -51,9 +53,16 @@ def _diff(before: PolicyVersion | None, source: str, label: str) -> str:
     return "".join(lines)
 
 
-def store_version(session: Session, source: str, by: str) -> PolicyVersion:
-    """Compile (raises ``PolicyInvalid``) and store, without activating (a pilot's candidate).
-    The same file stored twice is one version."""
+def store_version(
+    session: Session, source: str, by: str, categories: Collection[str] | None = None
+) -> PolicyVersion:
+    """Check (raises ``PolicyInvalid`` on any error ``relaydesk policy check`` reports: dead
+    rules and conflicts too) and store, without activating (a pilot's candidate). With
+    ``categories``, thresholds for categories that do not exist are errors as well. The same
+    file stored twice is one version."""
+    errors = tuple(p for p in check_policy(source, categories) if p.severity == "error")
+    if errors:
+        raise PolicyInvalid(errors)
     policy = compile_policy(source)
     existing = session.scalar(select(PolicyVersion).where(PolicyVersion.hash == policy.hash))
     if existing is not None:
@@ -72,13 +81,19 @@ def store_version(session: Session, source: str, by: str) -> PolicyVersion:
     return version
 
 
-def load_version(session: Session, source: str, by: str, reason: str = "load") -> Loaded:
+def load_version(
+    session: Session,
+    source: str,
+    by: str,
+    reason: str = "load",
+    categories: Collection[str] | None = None,
+) -> Loaded:
     """Store if new (see ``store_version``) and make it the active version."""
     current = active(session)
     known = session.scalar(
         select(PolicyVersion.id).where(PolicyVersion.hash == policy_hash(source))
     )
-    version = store_version(session, source, by)
+    version = store_version(session, source, by, categories)
     if current is not None and current[0].id == version.id:
         return Loaded(version, created=False, activated=False)
     session.add(PolicyActivation(version_id=version.id, activated_by=by, reason=reason))

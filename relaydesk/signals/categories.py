@@ -51,6 +51,10 @@ def load_categories(path: Path) -> tuple[Category, ...]:
     return tuple(categories)
 
 
+def category_names(path: Path) -> list[str]:
+    return [category.name for category in load_categories(path)]
+
+
 def classify(text: str, categories: tuple[Category, ...]) -> CategorySignal:
     """The category with the most keyword matches; confidence is its share of all matches."""
     lowered = text.lower()

@@ -145,3 +145,22 @@ def test_resolving_a_conversation_the_ai_kept_marks_it_resolved_by_ai(
     assert [o["kind"] for o in detail["outcomes"]] == ["resolved_by_ai"]
     missing = client.post("/v1/conversations/nope/resolve", headers=auth)
     assert missing.status_code == 404
+
+
+def test_a_dead_rule_or_an_unknown_category_blocks_loading(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    shadowed = policy_source(
+        rule("any-person", "signals.human_request.value || signals.manager_request.value"),
+        rule("person-only", "signals.human_request.value", team="never"),
+    )
+    response = client.post("/v1/policy/versions", json={"source": shadowed}, headers=auth)
+    assert response.status_code == 422
+    problems = response.json()["error"]["details"]["problems"]
+    assert [p["rule"] for p in problems] == ["person-only"]
+    assert "can never fire" in problems[0]["message"]
+    typo = policy_source(thresholds={"default": 0.6, "categories": {"refund": 0.9}})
+    refused = client.post("/v1/policy/versions", json={"source": typo}, headers=auth)
+    assert refused.status_code == 422
+    assert "did you mean 'refunds'" in refused.json()["error"]["details"]["problems"][0]["message"]
+    assert client.get("/v1/policy", headers=auth).json()["version"]["name"] == "default"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,8 @@ from relaydesk.policy.models import DecisionRecord, PolicyPilot, PolicyVersion
 from relaydesk.policy.outcomes import add_outcome, outcomes_for
 from relaydesk.policy.records import read_body
 from relaydesk.policy.schemas import (
+    MAX_INT32,
+    MAX_INT64,
     ActivationOut,
     ActivePolicyOut,
     CheckOut,
@@ -39,6 +41,9 @@ from relaydesk.policy.schemas import (
 from relaydesk.signals.categories import category_names
 
 router = APIRouter(prefix="/v1", tags=["policy"])
+# Bounded so an out-of-range id is a 422, not a database overflow.
+VersionId = Annotated[int, Path(ge=1, le=MAX_INT32)]
+Seq = Annotated[int, Path(ge=1, le=MAX_INT64)]
 
 
 def _pilot_out(session: Session, pilot: PolicyPilot | None, holdout: float) -> PilotOut | None:
@@ -136,7 +141,7 @@ def get_versions(_: ApiKeyDep, database: DatabaseDep) -> list[ActivationOut]:
 
 
 @router.get("/policy/versions/{version_id}", response_model=VersionDetail)
-def get_version(version_id: int, _: ApiKeyDep, database: DatabaseDep) -> VersionDetail:
+def get_version(version_id: VersionId, _: ApiKeyDep, database: DatabaseDep) -> VersionDetail:
     """A version's file and its diff against the version active when it was loaded."""
     with database.read() as session:
         version = session.get(PolicyVersion, version_id)
@@ -231,7 +236,7 @@ def list_decisions(
             raise BadRequest("since needs a time zone, e.g. 2026-11-01T00:00:00Z")
         query = query.where(DecisionRecord.created_at >= since)
     if cursor is not None:
-        if not cursor.isdigit():
+        if not cursor.isdigit() or int(cursor) > MAX_INT64:
             raise BadRequest(f"cursor {cursor!r} is not one this API returned")
         query = query.where(DecisionRecord.seq < int(cursor))
     with database.read() as session:
@@ -258,7 +263,7 @@ def _detail(session: Session, record: DecisionRecord) -> DecisionDetail:
 
 
 @router.get("/decisions/{seq}", response_model=DecisionDetail)
-def get_decision(seq: int, _: ApiKeyDep, database: DatabaseDep) -> DecisionDetail:
+def get_decision(seq: Seq, _: ApiKeyDep, database: DatabaseDep) -> DecisionDetail:
     """One decision with the facts it saw, every rule that fired and why, and its outcomes."""
     with database.read() as session:
         record = session.get(DecisionRecord, seq)
@@ -269,7 +274,7 @@ def get_decision(seq: int, _: ApiKeyDep, database: DatabaseDep) -> DecisionDetai
 
 @router.post("/decisions/{seq}/outcomes", status_code=201, response_model=OutcomeOut)
 def post_outcome(
-    seq: int, body: OutcomeIn, api_key: ApiKeyDep, database: DatabaseDep
+    seq: Seq, body: OutcomeIn, api_key: ApiKeyDep, database: DatabaseDep
 ) -> OutcomeOut:
     """Attach what happened later: CSAT (1 to 5), or a person's judgement of an escalation."""
     with database.write() as session:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from relaydesk.conversations.schemas import StorableStr
 from relaydesk.policy.document import Problem
 from relaydesk.policy.models import (
     DecisionOutcome,
@@ -18,6 +19,8 @@ from relaydesk.policy.models import (
 from relaydesk.policy.pilots import ArmResult
 
 MAX_POLICY_CHARS = 200_000
+MAX_INT32 = 2**31 - 1  # policy version ids
+MAX_INT64 = 2**63 - 1  # decision seqs
 
 
 class ProblemOut(BaseModel):
@@ -36,7 +39,9 @@ class ProblemOut(BaseModel):
 class PolicySource(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    source: str = Field(min_length=1, max_length=MAX_POLICY_CHARS, description="The YAML file.")
+    source: StorableStr = Field(
+        min_length=1, max_length=MAX_POLICY_CHARS, description="The YAML file."
+    )
 
 
 class CheckOut(BaseModel):
@@ -90,16 +95,22 @@ class LoadedOut(BaseModel):
 class RollbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    to: int | None = Field(default=None, description="A version id; default: the previous one.")
+    to: int | None = Field(
+        default=None, ge=1, le=MAX_INT32, description="A version id; default: the previous one."
+    )
 
 
 class PilotIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version_id: int
+    version_id: int = Field(ge=1, le=MAX_INT32)
     share: float = Field(gt=0, le=1, description="Of eligible conversations outside the holdout.")
-    channels: list[str] = Field(default_factory=list, max_length=50)
-    categories: list[str] = Field(default_factory=list, max_length=200)
+    channels: list[Annotated[StorableStr, Field(max_length=32)]] = Field(
+        default_factory=list, max_length=50
+    )
+    categories: list[Annotated[StorableStr, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=200
+    )
 
 
 class ArmOut(BaseModel):
@@ -182,7 +193,7 @@ class OutcomeIn(BaseModel):
 
     kind: OutcomeKind
     value: float | None = None
-    note: str | None = Field(default=None, max_length=2000)
+    note: StorableStr | None = Field(default=None, max_length=2000)
 
 
 class OutcomeOut(BaseModel):

@@ -164,3 +164,25 @@ def test_a_dead_rule_or_an_unknown_category_blocks_loading(
     assert refused.status_code == 422
     assert "did you mean 'refunds'" in refused.json()["error"]["details"]["problems"][0]["message"]
     assert client.get("/v1/policy", headers=auth).json()["version"]["name"] == "default"
+
+
+def test_out_of_range_and_unstorable_input_is_a_clear_4xx(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    huge = "99999999999999999999"
+    for path in (f"/v1/decisions/{huge}", f"/v1/policy/versions/{huge}"):
+        assert client.get(path, headers=auth).status_code == 422, path
+    assert client.get("/v1/decisions", params={"cursor": huge}, headers=auth).status_code == 400
+    nul = client.post("/v1/policy/check", json={"source": "name: a\x00b"}, headers=auth)
+    assert nul.status_code == 422
+    surrogate = '{"source": "name: \\ud800"}'
+    lone = client.post(
+        "/v1/policy/versions",
+        content=surrogate,
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert lone.status_code == 422
+    pilot = {"version_id": 2**40, "share": 0.5}
+    assert client.post("/v1/policy/pilot", json=pilot, headers=auth).status_code == 422
+    rollback = client.post("/v1/policy/rollback", json={"to": 2**40}, headers=auth)
+    assert rollback.status_code == 422

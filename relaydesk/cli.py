@@ -13,6 +13,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from relaydesk.app import create_app
+from relaydesk.capacity.commands import capacity_app
 from relaydesk.cli_options import DbOption, open_database, settings_for
 from relaydesk.conversations.results import message_result
 from relaydesk.conversations.schemas import CustomerIn, MessageCreate, MessageResult
@@ -31,6 +32,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
+app.add_typer(capacity_app, name="capacity")
 app.command()(why)
 console = Console()
 

@@ -1,0 +1,418 @@
+"""``relaydesk capacity plan|simulate|roles|validate``.
+
+plan      history (the store, or a CSV) → seasonal forecast → the human share → agents per
+          interval for the service-level target (Erlang A by default: it predicted the bank
+          call centre's third week best, see docs/capacity.md)
+simulate  the plan's staffing run through the queue simulation, to check the formulas
+roles     the role mix of a blended team, every assumption visible; what-if scenarios
+validate  fit on two weeks of a real call centre, predict the third, report the errors
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from relaydesk.capacity import charts
+from relaydesk.capacity.demand import (
+    METHODS,
+    IntervalSeries,
+    apply_uplift,
+    count_by_interval,
+    fit_seasonal,
+    read_arrivals_csv,
+)
+from relaydesk.capacity.errors import CapacityInputError
+from relaydesk.capacity.history import read_history
+from relaydesk.capacity.roles import TeamAssumptions, format_scenarios, plan_roles, what_if
+from relaydesk.capacity.simulation import AgentGroup, ContactType, SimulationConfig, simulate
+from relaydesk.capacity.staffing import IntervalStaffing, Target, required_staff, summarize
+from relaydesk.capacity.validation import format_validation, report_markdown, validate
+from relaydesk.cli_options import DbOption, open_database
+
+capacity_app = typer.Typer(help="Capacity and team planning for a blended AI + human team.")
+console = Console()
+err = Console(stderr=True)
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "capacity.md"
+WHAT_IF = {
+    "AI resolution +10 pts": {"ai_resolution_rate": 0.10},
+    "demand +20%": {"demand_multiplier": 1.2},
+    "handle time +15%": {"residual_aht_multiplier": 1.15},
+}
+_DAYS = re.compile(r"^(\d+)d$")
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    interval: int
+    horizon_days: int
+    method: str
+    aht: float
+    ai_resolution: float
+    uplift: float
+    target: Target
+    shrinkage: float
+    concurrency: float
+    patience: float | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    history: IntervalSeries
+    forecast: IntervalSeries  # every contact
+    human: IntervalSeries  # what reaches people
+    staffing: list[IntervalStaffing]
+    ai_resolution: float
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "forecast_contacts": round(self.forecast.total, 1),
+            "ai_resolution_rate": round(self.ai_resolution, 4),
+            "human_contacts": round(self.human.total, 1),
+            **{k: round(v, 3) for k, v in summarize(self.staffing).items()},
+        }
+
+
+def _fail(error: CapacityInputError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {error}")
+    return typer.Exit(2)
+
+
+def _days(value: str) -> int:
+    match = _DAYS.match(value.strip())
+    if not match or int(match.group(1)) < 7:
+        raise typer.BadParameter(f"{value!r}: give whole days, at least 7, like 28d")
+    return int(match.group(1))
+
+
+def _history(
+    csv: Path | None, db: str | None, since: str, interval: int
+) -> tuple[IntervalSeries, float | None]:
+    """Arrivals per interval over whole days, and the AI resolution rate the store shows."""
+    if (csv is None) == (db is None):
+        raise CapacityInputError("give the history as --csv FILE or --db URL (one of them)")
+    if csv is not None:
+        times = [arrival.at for arrival in read_arrivals_csv(csv)]
+        if not times:
+            raise CapacityInputError(f"{csv} has no arrivals")
+        first, last = min(times), max(times)
+        rate = None
+    else:
+        until = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        first = until - timedelta(days=_days(since))
+        _, database = open_database(db)
+        with database.read() as session:
+            history = read_history(session, first, until)
+        database.dispose()
+        if not history.conversations:
+            raise CapacityInputError(f"no conversations in the store in the last {since}")
+        times, last, rate = list(history.arrivals), until - timedelta(microseconds=1), None
+        rate = history.ai_resolution_rate
+    start = first.replace(hour=0, minute=0, second=0, microsecond=0)
+    end = last.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    return count_by_interval(times, interval, start, end), rate
+
+
+def make_plan(history: IntervalSeries, stored_rate: float | None, inputs: PlanInputs) -> Plan:
+    model = fit_seasonal(history, method=inputs.method)
+    periods = inputs.horizon_days * 24 * 60 // inputs.interval
+    forecast = apply_uplift(model.forecast(history.end, periods), inputs.uplift)
+    rate = inputs.ai_resolution if inputs.ai_resolution >= 0 else (stored_rate or 0.0)
+    human = IntervalSeries(
+        forecast.start, forecast.interval_minutes, tuple(c * (1 - rate) for c in forecast.counts)
+    )
+    staffing = required_staff(
+        human.counts,
+        inputs.interval,
+        inputs.aht,
+        inputs.target,
+        shrinkage=inputs.shrinkage,
+        concurrency=inputs.concurrency,
+        patience_seconds=inputs.patience,
+    )
+    return Plan(history, forecast, human, staffing, rate)
+
+
+CsvOption = Annotated[Path | None, typer.Option("--csv", help="Arrivals: timestamp[,category].")]
+SinceOption = Annotated[str, typer.Option(help="History window from the store, e.g. 28d.")]
+IntervalOption = Annotated[int, typer.Option(help="Interval minutes: 15, 30 or 60.")]
+HorizonOption = Annotated[int, typer.Option("--horizon-days", min=1, max=366)]
+MethodOption = Annotated[str, typer.Option(help=f"Forecast method: {', '.join(METHODS)}.")]
+AhtOption = Annotated[float, typer.Option(help="Handle time of work people get, seconds.")]
+AiOption = Annotated[
+    float,
+    typer.Option(
+        "--ai-resolution", help="Share the AI resolves (0..1); default: the store's, or 0."
+    ),
+]
+UpliftOption = Annotated[float, typer.Option(help="Demand multiplier, e.g. 1.1 for +10%.")]
+SlOption = Annotated[float, typer.Option("--service-level", help="Share answered in time.")]
+WithinOption = Annotated[float, typer.Option(help="The service-level target, seconds.")]
+ShrinkOption = Annotated[float, typer.Option(help="Paid time not on contacts, 0..1.")]
+ConcOption = Annotated[float, typer.Option(help="Chats one agent handles at once.")]
+PatienceOption = Annotated[
+    float, typer.Option(help="Mean patience, seconds (Erlang A); 0 = never abandon (Erlang C).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+ChartsOption = Annotated[
+    Path | None, typer.Option("--charts", help="Write PNG charts into this folder.")
+]
+
+
+def _inputs(**values: Any) -> PlanInputs:
+    patience = values.pop("patience")
+    target = Target(service_level=values.pop("service_level"), within_seconds=values.pop("within"))
+    return PlanInputs(target=target, patience=patience or None, **values)
+
+
+def _plan_from_options(
+    csv: Path | None, db: str | None, since: str, **values: Any
+) -> tuple[Plan, PlanInputs]:
+    inputs = _inputs(**values)
+    history, rate = _history(csv, db, since, inputs.interval)
+    return make_plan(history, rate, inputs), inputs
+
+
+def _plan_charts(plan: Plan, folder: Path) -> list[Path]:
+    return [
+        charts.arrivals_chart(
+            folder / "arrivals.png",
+            plan.forecast.times(),
+            plan.forecast.counts,
+            plan.history.times(),
+            plan.history.counts,
+            title="Contacts per interval: history and forecast",
+        ),
+        charts.staffing_chart(
+            folder / "staffing.png",
+            plan.human.times(),
+            [s.agents for s in plan.staffing],
+            [s.scheduled for s in plan.staffing],
+        ),
+    ]
+
+
+@capacity_app.command("plan")
+def plan_command(
+    csv: CsvOption = None,
+    db: DbOption = None,
+    since: SinceOption = "28d",
+    interval: IntervalOption = 60,
+    horizon_days: HorizonOption = 7,
+    method: MethodOption = "profile",
+    aht: AhtOption = 420.0,
+    ai_resolution: AiOption = -1.0,
+    uplift: UpliftOption = 1.0,
+    service_level: SlOption = 0.8,
+    within: WithinOption = 60.0,
+    shrinkage: ShrinkOption = 0.3,
+    concurrency: ConcOption = 1.0,
+    patience: PatienceOption = 180.0,
+    charts_dir: ChartsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Forecast demand and the agents each interval needs for the target."""
+    try:
+        plan, _ = _plan_from_options(
+            csv, db, since, interval=interval, horizon_days=horizon_days, method=method,
+            aht=aht, ai_resolution=ai_resolution, uplift=uplift, service_level=service_level,
+            within=within, shrinkage=shrinkage, concurrency=concurrency, patience=patience,
+        )  # fmt: skip
+        written = _plan_charts(plan, charts_dir) if charts_dir else []
+    except CapacityInputError as error:
+        raise _fail(error) from error
+    summary = plan.summary()
+    if as_json:
+        intervals = [
+            {"start": t.isoformat(), "contacts": round(c, 2), "human": round(h, 2),
+             "agents": s.agents, "scheduled": round(s.scheduled, 2),
+             "service_level": round(s.metrics.service_level, 4),
+             "asa_seconds": round(s.metrics.asa, 1), "abandon": round(s.metrics.p_abandon, 4)}
+            for t, c, h, s in zip(plan.human.times(), plan.forecast.counts, plan.human.counts,
+                                  plan.staffing, strict=True)
+        ]  # fmt: skip
+        typer.echo(json.dumps({"summary": summary, "intervals": intervals}, indent=2))
+        return
+    for key, value in summary.items():
+        console.print(f"{key.replace('_', ' '):>24}: {value:,}")
+    for path in written:
+        console.print(f"chart: {path}")
+
+
+@capacity_app.command("simulate")
+def simulate_command(
+    csv: CsvOption = None,
+    db: DbOption = None,
+    since: SinceOption = "28d",
+    interval: IntervalOption = 60,
+    horizon_days: HorizonOption = 7,
+    method: MethodOption = "profile",
+    aht: AhtOption = 420.0,
+    ai_resolution: AiOption = -1.0,
+    uplift: UpliftOption = 1.0,
+    service_level: SlOption = 0.8,
+    within: WithinOption = 60.0,
+    shrinkage: ShrinkOption = 0.3,
+    concurrency: ConcOption = 1.0,
+    patience: PatienceOption = 180.0,
+    replications: Annotated[int, typer.Option(min=1, max=1000)] = 10,
+    seed: Annotated[int, typer.Option()] = 0,
+    chart: Annotated[Path | None, typer.Option(help="PNG/SVG of simulated waits.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the plan's staffing through the simulation: do the formulas hold for this week?"""
+    try:
+        plan, inputs = _plan_from_options(
+            csv, db, since, interval=interval, horizon_days=horizon_days, method=method,
+            aht=aht, ai_resolution=ai_resolution, uplift=uplift, service_level=service_level,
+            within=within, shrinkage=shrinkage, concurrency=concurrency, patience=patience,
+        )  # fmt: skip
+        config = SimulationConfig(
+            interval_minutes=interval,
+            contact_types=(
+                ContactType(
+                    "contacts",
+                    plan.human.counts,
+                    aht / concurrency,
+                    patience_seconds=inputs.patience,
+                ),
+            ),
+            agent_groups=(
+                AgentGroup("agents", frozenset({"contacts"}), [s.agents for s in plan.staffing]),
+            ),
+            target_seconds=within,
+            replications=replications,
+            seed=seed,
+        )
+        with Progress(
+            "simulating", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+        ) as progress:
+            task = progress.add_task("simulate", total=replications)
+            result = simulate(config, lambda done: progress.update(task, completed=done))
+        if chart is not None:
+            charts.waits_chart(
+                chart,
+                plan.human.times(),
+                result.intervals.mean_wait.mean,
+                result.intervals.mean_wait.half_width,
+                within,
+            )
+    except CapacityInputError as error:
+        raise _fail(error) from error
+    formula = summarize(plan.staffing)
+    overall = result.overall
+    rows = {
+        "service_level": (formula["service_level"], overall.service_level),
+        "mean_wait_seconds": (formula["asa_seconds"], overall.mean_wait),
+    }
+    if as_json:
+        typer.echo(json.dumps({"formula": formula, "simulation": result.to_dict()}, indent=2))
+        return
+    console.print(
+        f"{result.contacts_simulated:,} contacts simulated over {replications} replications"
+    )
+    for name, (expected, estimate) in rows.items():
+        console.print(
+            f"{name:>20}: formula {expected:.3f}, simulated {estimate.mean:.3f} "
+            f"± {estimate.half_width:.3f} (95% CI)"
+        )
+    abandon = overall.abandonment_rate
+    console.print(f"{'abandonment':>20}: simulated {abandon.mean:.3%} ± {abandon.half_width:.3%}")
+
+
+def _parse_sets(values: list[str]) -> dict[str, float]:
+    names = {f.name for f in fields(TeamAssumptions)}
+    changes: dict[str, float] = {}
+    for value in values:
+        key, _, number = value.partition("=")
+        if key not in names:
+            raise CapacityInputError(f"--set {value}: unknown assumption; one of {sorted(names)}")
+        try:
+            changes[key] = float(number)
+        except ValueError:
+            raise CapacityInputError(f"--set {value}: {number!r} is not a number") from None
+    return changes
+
+
+@capacity_app.command("roles")
+def roles_command(
+    team: Annotated[int, typer.Option(help="Frontline agents today.")],
+    automation: Annotated[float, typer.Option(help="Share the AI resolves, 0..1.")],
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Change an assumption: name=value.")
+    ] = None,
+    scenarios: Annotated[bool, typer.Option("--what-if", help="Compare scenarios.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """The recommended team after automation, with every assumption and formula shown."""
+    try:
+        assumptions = TeamAssumptions(
+            team_size=team, ai_resolution_rate=automation, **_parse_sets(set_ or [])
+        )
+        mix = plan_roles(assumptions)
+        results = what_if(assumptions, WHAT_IF) if scenarios else []
+    except (CapacityInputError, TypeError) as error:
+        raise _fail(CapacityInputError(str(error))) from error
+    if as_json:
+        body: dict[str, Any] = {
+            "assumptions": asdict(assumptions),
+            "roles": {role.role: role.fte for role in mix.roles},
+            "after_fte": mix.after_fte,
+            "before_fte": mix.before_fte,
+            "explanation": mix.explanation,
+        }
+        if results:
+            body["what_if"] = {r.name: r.mix.by_role for r in results}
+        typer.echo(json.dumps(body, indent=2, default=str))
+        return
+    typer.echo("\n".join(mix.explanation))  # plain: a terminal's width must not rewrap formulas
+    if results:
+        typer.echo("\n" + format_scenarios(results))
+
+
+@capacity_app.command("validate")
+def validate_command(
+    data_dir: Annotated[Path, typer.Option(help="The folder holding the public datasets.")],
+    seed: Annotated[int, typer.Option()] = 0,
+    write_docs: Annotated[
+        bool, typer.Option("--write-docs", help="Update docs/capacity.md.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Fit on 1-14 Feb 1999 of a real bank call centre, predict 15-21 Feb, report errors."""
+    try:
+        report = validate(data_dir, seed=seed, progress=lambda step: err.print(f"… {step}"))
+    except CapacityInputError as error:
+        raise _fail(error) from error
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2, default=_json_safe))
+    else:
+        typer.echo(format_validation(report))
+    if write_docs:
+        _write_section(report_markdown(report, datetime.now(UTC).date().isoformat()))
+        err.print(f"wrote {DOCS}")
+
+
+def _json_safe(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return str(value)
+
+
+def _write_section(section: str) -> None:
+    start, end = "<!-- validation:start -->", "<!-- validation:end -->"
+    page = DOCS.read_text(encoding="utf-8")
+    if start not in page or end not in page:
+        raise CapacityInputError(f"{DOCS} lacks the {start} … {end} markers")
+    before, rest = page.split(start, 1)
+    _, after = rest.split(end, 1)
+    DOCS.write_text(f"{before}{start}\n{section}\n{end}{after}", encoding="utf-8")

@@ -1,0 +1,152 @@
+"""The capacity commands, end to end: CSV in, plan, simulation, roles, validation."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from relaydesk.capacity.validation import DATASET, validate
+from relaydesk.cli import app
+
+runner = CliRunner()
+HEADER = (
+    "vru+line\tcall_id\tcustomer_id\tpriority\ttype\tdate\tvru_entry\tvru_exit\tvru_time\t"
+    "q_start\tq_exit\tq_time\toutcome\tser_start\tser_exit\tser_time\tserver"
+)
+
+
+def arrivals_csv(path: Path, days: int = 14) -> Path:
+    rng = random.Random(3)
+    start = datetime(2026, 10, 5, tzinfo=UTC)  # a Monday
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["timestamp", "category"])
+        for hour in range(days * 24):
+            busy = 8 <= hour % 24 < 18
+            for _ in range(rng.randint(20, 30) if busy else rng.randint(0, 3)):
+                at = start + timedelta(hours=hour, seconds=rng.randint(0, 3599))
+                writer.writerow([at.isoformat(), "orders"])
+    return path
+
+
+def test_plan_prints_json_and_draws_charts(tmp_path: Path) -> None:
+    data = arrivals_csv(tmp_path / "arrivals.csv")
+    result = runner.invoke(
+        app,
+        ["capacity", "plan", "--csv", str(data), "--ai-resolution", "0.5", "--json",
+         "--charts", str(tmp_path)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert len(body["intervals"]) == 7 * 24
+    assert body["summary"]["human_contacts"] == round(body["summary"]["forecast_contacts"] / 2, 1)
+    busy = [i for i in body["intervals"] if i["start"].endswith("T10:00:00+00:00")]
+    quiet = [i for i in body["intervals"] if i["start"].endswith("T03:00:00+00:00")]
+    assert min(i["agents"] for i in busy) > max(i["agents"] for i in quiet)
+    assert all(i["service_level"] >= 0.8 for i in body["intervals"] if i["human"] > 0)
+    assert (tmp_path / "arrivals.png").stat().st_size > 1000
+    assert (tmp_path / "staffing.png").stat().st_size > 1000
+
+
+def test_simulate_checks_the_plan(tmp_path: Path) -> None:
+    data = arrivals_csv(tmp_path / "arrivals.csv")
+    chart = tmp_path / "waits.svg"
+    result = runner.invoke(
+        app,
+        ["capacity", "simulate", "--csv", str(data), "--replications", "3", "--json",
+         "--chart", str(chart)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    simulated = body["simulation"]["overall"]["service_level"]["mean"]
+    assert abs(simulated - body["formula"]["service_level"]) < 0.1
+    assert chart.read_text().startswith("<?xml")
+
+
+def test_bad_inputs_say_what_to_fix(tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["capacity", "plan", "--csv", str(tmp_path / "none.csv")])
+    assert missing.exit_code == 2
+    assert "none.csv" in missing.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("when,category\n2026-10-01T00:00:00Z,orders\n")
+    columns = runner.invoke(app, ["capacity", "plan", "--csv", str(bad)])
+    assert columns.exit_code == 2
+    assert "timestamp" in columns.output
+    data = arrivals_csv(tmp_path / "arrivals.csv")
+    impossible = runner.invoke(
+        app, ["capacity", "plan", "--csv", str(data), "--service-level", "1.0"]
+    )
+    assert impossible.exit_code == 2
+    assert "service" in impossible.output.lower()
+    negative = runner.invoke(app, ["capacity", "roles", "--team", "-3", "--automation", "0.5"])
+    assert negative.exit_code == 2
+    unknown = runner.invoke(
+        app, ["capacity", "roles", "--team", "25", "--automation", "0.6", "--set", "nope=1"]
+    )
+    assert unknown.exit_code == 2
+    assert "unknown assumption" in unknown.output
+    nowhere = runner.invoke(app, ["capacity", "validate", "--data-dir", str(tmp_path)])
+    assert nowhere.exit_code == 2
+    assert DATASET in nowhere.output
+
+
+def test_roles_explain_the_25_agent_team_at_65_percent() -> None:
+    result = runner.invoke(
+        app, ["capacity", "roles", "--team", "25", "--automation", "0.65", "--what-if", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert 12 <= body["after_fte"] <= 15
+    assert 8 <= body["roles"]["frontline"] <= 10
+    assert any(line.startswith("frontline:") and "FTE" in line for line in body["explanation"])
+    assert body["what_if"]["AI resolution +10 pts"]["frontline"] < body["roles"]["frontline"]
+
+
+def synthetic_bank(folder: Path) -> Path:
+    """Three weeks of calls in the bank data's format, from a known queue (5 agents)."""
+    rng = random.Random(7)
+    rows = [HEADER]
+    call_id = 1000
+    for day in range(1, 22):
+        date = f"9902{day:02d}"
+        for hour in range(8, 20):
+            for _ in range(rng.randint(40, 60)):
+                call_id += 1
+                t = hour * 3600 + rng.randint(0, 3500)
+                wait = int(rng.expovariate(1 / 40)) if rng.random() < 0.5 else 0
+                hang = wait > 0 and rng.random() < 0.15
+
+                def clock(s: int) -> str:
+                    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+                q = (clock(t), clock(t + wait)) if wait else ("0:00:00", "0:00:00")
+                served = 0 if hang else int(rng.expovariate(1 / 200)) + 5
+                start = t + wait
+                service = (clock(start), clock(start + served)) if not hang else ("0:00:00",) * 2
+                rows.append("\t".join([
+                    "AA0101", str(call_id), "0", "1", "PS", date, clock(t - 5), clock(t), "5",
+                    *q, str(wait), "HANG" if hang else "AGENT", *service, str(served),
+                    "NO_SERVER" if hang else f"AGENT{rng.randint(1, 5)}",
+                ]))  # fmt: skip
+    (folder / DATASET).mkdir(parents=True)
+    (folder / DATASET / "calls_feb_01_21.tsv").write_text("\n".join(rows) + "\n")
+    return folder
+
+
+def test_validation_fits_two_weeks_and_predicts_the_third(tmp_path: Path) -> None:
+    report = validate(synthetic_bank(tmp_path))
+    assert report.test_hours == 7 * 12
+    assert report.best_forecast in report.forecast
+    assert report.forecast[report.best_forecast]["wape"] < 0.25  # arrivals are flat by design
+    assert {m.model for m in report.queue} == {"erlang_c", "erlang_a", "simulation"}
+    assert all(m.hours > 0 for m in report.queue)
+    assert report.best_queue_model in {"erlang_a", "simulation", "erlang_c"}
+    assert 150 <= report.handle_seconds <= 260
+    result = runner.invoke(app, ["capacity", "validate", "--data-dir", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["best_queue_model"] == report.best_queue_model

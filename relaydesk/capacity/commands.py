@@ -29,8 +29,10 @@ from relaydesk.capacity.demand import (
     apply_uplift,
     count_by_interval,
     fit_seasonal,
+    fit_uplift,
     read_arrivals_csv,
 )
+from relaydesk.capacity.erlang import erlang_a_metrics, erlang_c_metrics
 from relaydesk.capacity.errors import CapacityInputError
 from relaydesk.capacity.history import read_history
 from relaydesk.capacity.roles import TeamAssumptions, format_scenarios, plan_roles, what_if
@@ -63,6 +65,7 @@ class PlanInputs:
     shrinkage: float
     concurrency: float
     patience: float | None
+    ai_launch: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -72,10 +75,12 @@ class Plan:
     human: IntervalSeries  # what reaches people
     staffing: list[IntervalStaffing]
     ai_resolution: float
+    uplift: float
 
     def summary(self) -> dict[str, float]:
         return {
             "forecast_contacts": round(self.forecast.total, 1),
+            "demand_uplift": round(self.uplift, 4),
             "ai_resolution_rate": round(self.ai_resolution, 4),
             "human_contacts": round(self.human.total, 1),
             **{k: round(v, 3) for k, v in summarize(self.staffing).items()},
@@ -94,18 +99,28 @@ def _days(value: str) -> int:
     return int(match.group(1))
 
 
-def _history(
-    csv: Path | None, db: str | None, since: str, interval: int
-) -> tuple[IntervalSeries, float | None]:
-    """Arrivals per interval over whole days, and the AI resolution rate the store shows."""
+@dataclass(frozen=True)
+class Demand:
+    """Arrivals per interval over whole days, and what the store says about the AI."""
+
+    series: IntervalSeries
+    by_category: dict[str, IntervalSeries]
+    ai_rate: float | None  # overall, from the store
+    ai_rate_by_category: dict[str, float]
+
+
+def _history(csv: Path | None, db: str | None, since: str, interval: int) -> Demand:
     if (csv is None) == (db is None):
         raise CapacityInputError("give the history as --csv FILE or --db URL (one of them)")
+    rates: dict[str, float] = {}
+    rate: float | None = None
     if csv is not None:
-        times = [arrival.at for arrival in read_arrivals_csv(csv)]
-        if not times:
+        arrivals = read_arrivals_csv(csv)
+        if not arrivals:
             raise CapacityInputError(f"{csv} has no arrivals")
+        times = [arrival.at for arrival in arrivals]
+        labels = [arrival.category or "all" for arrival in arrivals]
         first, last = min(times), max(times)
-        rate = None
     else:
         until = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         first = until - timedelta(days=_days(since))
@@ -115,31 +130,153 @@ def _history(
         database.dispose()
         if not history.conversations:
             raise CapacityInputError(f"no conversations in the store in the last {since}")
-        times, last, rate = list(history.arrivals), until - timedelta(microseconds=1), None
+        times, labels = list(history.arrivals), list(history.arrival_categories)
+        last = until - timedelta(microseconds=1)
         rate = history.ai_resolution_rate
+        rates = {mix.category: mix.ai_resolution_rate for mix in history.categories}
     start = first.replace(hour=0, minute=0, second=0, microsecond=0)
     end = last.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    return count_by_interval(times, interval, start, end), rate
-
-
-def make_plan(history: IntervalSeries, stored_rate: float | None, inputs: PlanInputs) -> Plan:
-    model = fit_seasonal(history, method=inputs.method)
-    periods = inputs.horizon_days * 24 * 60 // inputs.interval
-    forecast = apply_uplift(model.forecast(history.end, periods), inputs.uplift)
-    rate = inputs.ai_resolution if inputs.ai_resolution >= 0 else (stored_rate or 0.0)
-    human = IntervalSeries(
-        forecast.start, forecast.interval_minutes, tuple(c * (1 - rate) for c in forecast.counts)
+    grouped: dict[str, list[datetime]] = {}
+    for at, label in zip(times, labels, strict=True):
+        grouped.setdefault(label, []).append(at)
+    return Demand(
+        series=count_by_interval(times, interval, start, end),
+        by_category={
+            name: count_by_interval(group, interval, start, end)
+            for name, group in sorted(grouped.items())
+        },
+        ai_rate=rate,
+        ai_rate_by_category=rates,
     )
-    staffing = required_staff(
+
+
+def _forecast(history: IntervalSeries, inputs: PlanInputs) -> tuple[IntervalSeries, float]:
+    """The forecast of every contact, and the uplift used. With an AI launch date inside the
+    history, the uplift is fitted (after / before, matching weekdays) and applied to a forecast
+    fitted on the weeks before the launch."""
+    uplift, fitted_on = inputs.uplift, history
+    if inputs.ai_launch is not None:
+        launch = inputs.ai_launch
+        if not history.start < launch < history.end:
+            raise CapacityInputError(
+                f"--ai-launch {launch.date()} is not inside the history "
+                f"({history.start.date()} to {history.end.date()})"
+            )
+        before, after = history.between(history.start, launch), history.between(launch, history.end)
+        uplift = fit_uplift(before, after)
+        fitted_on = before
+    model = fit_seasonal(fitted_on, method=inputs.method)
+    periods = inputs.horizon_days * 24 * 60 // inputs.interval
+    return apply_uplift(model.forecast(history.end, periods), uplift), uplift
+
+
+def _scaled(series: IntervalSeries, factor: float) -> IntervalSeries:
+    return IntervalSeries(
+        series.start, series.interval_minutes, tuple(c * factor for c in series.counts)
+    )
+
+
+def make_plan(demand: Demand, inputs: PlanInputs) -> Plan:
+    forecast, uplift = _forecast(demand.series, inputs)
+    rate = inputs.ai_resolution if inputs.ai_resolution >= 0 else (demand.ai_rate or 0.0)
+    human = _scaled(forecast, 1 - rate)
+    return Plan(demand.series, forecast, human, _staff(human, inputs), rate, uplift)
+
+
+def _staff(
+    human: IntervalSeries, inputs: PlanInputs, aht_factor: float = 1.0
+) -> list[IntervalStaffing]:
+    return required_staff(
         human.counts,
         inputs.interval,
-        inputs.aht,
+        inputs.aht * aht_factor,
         inputs.target,
         shrinkage=inputs.shrinkage,
         concurrency=inputs.concurrency,
         patience_seconds=inputs.patience,
     )
-    return Plan(history, forecast, human, staffing, rate)
+
+
+def plan_by_category(demand: Demand, plan: Plan, inputs: PlanInputs) -> dict[str, dict[str, float]]:
+    """Each category as its own queue: its share of the forecast, its own AI resolution rate
+    (the store's, when known), staffed separately. Summed, these need more agents than the one
+    pooled queue of ``plan``: the price of splitting a team."""
+    total = demand.series.total or 1.0
+    rows: dict[str, dict[str, float]] = {}
+    for name, series in demand.by_category.items():
+        share = series.total / total
+        rate = demand.ai_rate_by_category.get(name, plan.ai_resolution)
+        if inputs.ai_resolution >= 0:
+            rate = inputs.ai_resolution
+        human = _scaled(plan.forecast, share * (1 - rate))
+        summary = summarize(_staff(human, inputs))
+        rows[name] = {
+            "share_of_contacts": round(share, 4),
+            "ai_resolution_rate": round(rate, 4),
+            "human_contacts": round(human.total, 1),
+            "peak_agents": summary["peak_agents"],
+            "agent_hours_scheduled": round(summary["agent_hours_scheduled"], 1),
+            "service_level": round(summary["service_level"], 4),
+        }
+    return rows
+
+
+def what_if_plan(
+    plan: Plan, inputs: PlanInputs, costs: tuple[float, float]
+) -> list[dict[str, Any]]:
+    """The baseline and three scenarios side by side: the staffing each needs, the wait each
+    would get with the baseline's staffing unchanged, and the cost per resolved contact."""
+    per_hour, per_ai = costs
+    baseline_agents = [s.agents for s in plan.staffing]
+    scenarios = {
+        "baseline": (0.0, 1.0, 1.0),
+        "AI resolution +10 pts": (0.10, 1.0, 1.0),
+        "demand +20%": (0.0, 1.2, 1.0),
+        "handle time +15%": (0.0, 1.0, 1.15),
+    }
+    rows = []
+    for name, (more_ai, demand, aht_factor) in scenarios.items():
+        rate = min(1.0, plan.ai_resolution + more_ai)
+        contacts = _scaled(plan.forecast, demand)
+        human = _scaled(contacts, 1 - rate)
+        needed = summarize(_staff(human, inputs, aht_factor))
+        kept = _fixed_staff_wait(human, baseline_agents, inputs, aht_factor)
+        cost = needed["agent_hours_scheduled"] * per_hour + contacts.total * rate * per_ai
+        rows.append({
+            "scenario": name,
+            "human_contacts": round(human.total, 1),
+            "agent_hours_scheduled": round(needed["agent_hours_scheduled"], 1),
+            "peak_agents": needed["peak_agents"],
+            "service_level_with_baseline_staff": round(kept[0], 4),
+            "asa_seconds_with_baseline_staff": round(kept[1], 1),
+            "cost_per_resolved": round(cost / contacts.total, 3) if contacts.total else 0.0,
+        })  # fmt: skip
+    return rows
+
+
+def _fixed_staff_wait(
+    human: IntervalSeries, agents: list[int], inputs: PlanInputs, aht_factor: float
+) -> tuple[float, float]:
+    """Service level and mean wait, weighted by arrivals, if staffing stays as it is."""
+    seconds = inputs.interval * 60
+    aht = inputs.aht * aht_factor / inputs.concurrency
+    served = level = wait = 0.0
+    for count, staff in zip(human.counts, agents, strict=True):
+        if count <= 0:
+            continue
+        rate = count / seconds
+        if staff == 0:
+            metrics_sl, metrics_asa = 0.0, math.inf
+        elif inputs.patience is None:
+            m = erlang_c_metrics(rate, aht, staff, inputs.target.within_seconds)
+            metrics_sl, metrics_asa = m.service_level, m.asa
+        else:
+            m = erlang_a_metrics(rate, aht, inputs.patience, staff, inputs.target.within_seconds)
+            metrics_sl, metrics_asa = m.service_level, m.asa
+        served += count
+        level += metrics_sl * count
+        wait += metrics_asa * count
+    return (level / served, wait / served) if served else (1.0, 0.0)
 
 
 CsvOption = Annotated[Path | None, typer.Option("--csv", help="Arrivals: timestamp[,category].")]
@@ -170,16 +307,25 @@ ChartsOption = Annotated[
 
 def _inputs(**values: Any) -> PlanInputs:
     patience = values.pop("patience")
+    launch = values.pop("ai_launch", None)
+    if launch is not None:
+        try:
+            moment = datetime.fromisoformat(launch)
+        except ValueError:
+            raise CapacityInputError(
+                f"--ai-launch {launch!r}: give a date like 2026-09-01"
+            ) from None
+        values["ai_launch"] = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     target = Target(service_level=values.pop("service_level"), within_seconds=values.pop("within"))
     return PlanInputs(target=target, patience=patience or None, **values)
 
 
 def _plan_from_options(
     csv: Path | None, db: str | None, since: str, **values: Any
-) -> tuple[Plan, PlanInputs]:
+) -> tuple[Plan, PlanInputs, Demand]:
     inputs = _inputs(**values)
-    history, rate = _history(csv, db, since, inputs.interval)
-    return make_plan(history, rate, inputs), inputs
+    demand = _history(csv, db, since, inputs.interval)
+    return make_plan(demand, inputs), inputs, demand
 
 
 def _plan_charts(plan: Plan, folder: Path) -> list[Path]:
@@ -217,16 +363,30 @@ def plan_command(
     shrinkage: ShrinkOption = 0.3,
     concurrency: ConcOption = 1.0,
     patience: PatienceOption = 180.0,
+    ai_launch: Annotated[
+        str | None, typer.Option(help="AI launch date inside the history: fit the uplift.")
+    ] = None,
+    by_category: Annotated[
+        bool, typer.Option("--by-category", help="Staff each category as its own queue.")
+    ] = False,
+    scenarios: Annotated[
+        bool, typer.Option("--what-if", help="AI +10 pts, demand +20%, handle time +15%.")
+    ] = False,
+    cost_per_agent_hour: Annotated[float, typer.Option(min=0)] = 30.0,
+    ai_cost: Annotated[float, typer.Option(help="Cost per AI resolution.", min=0)] = 1.0,
     charts_dir: ChartsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Forecast demand and the agents each interval needs for the target."""
     try:
-        plan, _ = _plan_from_options(
+        plan, inputs, demand = _plan_from_options(
             csv, db, since, interval=interval, horizon_days=horizon_days, method=method,
             aht=aht, ai_resolution=ai_resolution, uplift=uplift, service_level=service_level,
             within=within, shrinkage=shrinkage, concurrency=concurrency, patience=patience,
+            ai_launch=ai_launch,
         )  # fmt: skip
+        categories = plan_by_category(demand, plan, inputs) if by_category else {}
+        compared = what_if_plan(plan, inputs, (cost_per_agent_hour, ai_cost)) if scenarios else []
         written = _plan_charts(plan, charts_dir) if charts_dir else []
     except CapacityInputError as error:
         raise _fail(error) from error
@@ -240,10 +400,22 @@ def plan_command(
             for t, c, h, s in zip(plan.human.times(), plan.forecast.counts, plan.human.counts,
                                   plan.staffing, strict=True)
         ]  # fmt: skip
-        typer.echo(json.dumps({"summary": summary, "intervals": intervals}, indent=2))
+        body = {"summary": summary, "intervals": intervals}
+        if categories:
+            body["by_category"] = categories
+        if compared:
+            body["what_if"] = compared
+        typer.echo(json.dumps(body, indent=2))
         return
     for key, value in summary.items():
         console.print(f"{key.replace('_', ' '):>24}: {value:,}")
+    if categories:
+        typer.echo("\neach category as its own queue:")
+        typer.echo(_table(categories))
+    if compared:
+        typer.echo("\nwhat if:")
+        typer.echo(_table({row["scenario"]: {k: v for k, v in row.items() if k != "scenario"}
+                           for row in compared}))  # fmt: skip
     for path in written:
         console.print(f"chart: {path}")
 
@@ -271,7 +443,7 @@ def simulate_command(
 ) -> None:
     """Run the plan's staffing through the simulation: do the formulas hold for this week?"""
     try:
-        plan, inputs = _plan_from_options(
+        plan, inputs, _ = _plan_from_options(
             csv, db, since, interval=interval, horizon_days=horizon_days, method=method,
             aht=aht, ai_resolution=ai_resolution, uplift=uplift, service_level=service_level,
             within=within, shrinkage=shrinkage, concurrency=concurrency, patience=patience,
@@ -327,6 +499,16 @@ def simulate_command(
         )
     abandon = overall.abandonment_rate
     console.print(f"{'abandonment':>20}: simulated {abandon.mean:.3%} ± {abandon.half_width:.3%}")
+
+
+def _table(rows: dict[str, dict[str, Any]]) -> str:
+    columns = list(next(iter(rows.values())))
+    width = max(len(name) for name in rows) + 2
+    lines = [" " * width + "  ".join(f"{c:>{max(len(c), 9)}}" for c in columns)]
+    for name, row in rows.items():
+        cells = "  ".join(f"{row[c]:>{max(len(c), 9)},}" for c in columns)
+        lines.append(f"{name:<{width}}{cells}")
+    return "\n".join(lines)
 
 
 def _parse_sets(values: list[str]) -> dict[str, float]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from relaydesk.capacity.errors import CapacityInputError
+from relaydesk.capacity.errors import CapacityInputError, require_number
 
 __all__ = [
     "QueueMetrics",
@@ -78,24 +78,15 @@ class QueueMetrics:
 # --- input checks -------------------------------------------------------------------------
 
 
-def _number(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise CapacityInputError(f"{name} must be a number, got {value!r}")
-    result = float(value)
-    if math.isnan(result):
-        raise CapacityInputError(f"{name} must be a number, got NaN")
-    return result
-
-
 def _non_negative(name: str, value: object, unit: str) -> float:
-    result = _number(name, value)
+    result = require_number(name, value)
     if result < 0 or math.isinf(result):
         raise CapacityInputError(f"{name} must be a finite number >= 0 {unit}, got {value!r}")
     return result
 
 
 def _positive(name: str, value: object, unit: str) -> float:
-    result = _number(name, value)
+    result = require_number(name, value)
     if result <= 0 or math.isinf(result):
         raise CapacityInputError(f"{name} must be a finite number > 0 {unit}, got {value!r}")
     return result
@@ -111,7 +102,7 @@ def _patience(value: object) -> float:
     """Mean patience in seconds; ``math.inf`` means nobody abandons (Erlang C)."""
     if value is None:
         return math.inf
-    result = _number("patience", value)
+    result = require_number("patience", value)
     if result <= 0:
         raise CapacityInputError(
             f"patience must be > 0 seconds (the mean time a contact waits before hanging up), "
@@ -410,7 +401,7 @@ def agents_for_target(
             "no target given: pass service_level (with target_seconds), asa and/or max_occupancy"
         )
     if service_level is not None:
-        level = _number("service_level", service_level)
+        level = require_number("service_level", service_level)
         if level >= 1.0:
             raise CapacityInputError(
                 f"service_level must be in (0, 1), got {service_level!r}: answering every "
@@ -427,13 +418,13 @@ def agents_for_target(
         if target_seconds is None
         else _non_negative("target_seconds", target_seconds, "seconds")
     )
-    if asa is not None and not _number("asa", asa) > 0.0:
+    if asa is not None and not require_number("asa", asa) > 0.0:
         raise CapacityInputError(
             f"asa must be > 0 seconds, got {asa!r}: some contacts always wait, so a mean wait "
             f"of 0 cannot be met"
         )
     if max_occupancy is not None:
-        cap = _number("max_occupancy", max_occupancy)
+        cap = require_number("max_occupancy", max_occupancy)
         if not 0.0 < cap <= 1.0:
             raise CapacityInputError(f"max_occupancy must be in (0, 1], got {max_occupancy!r}")
 

@@ -37,6 +37,7 @@ class CategoryMix:
 class History:
     arrivals: tuple[datetime, ...]  # when each conversation started
     categories: tuple[CategoryMix, ...]  # largest first
+    arrival_categories: tuple[str, ...] = ()  # the category of each arrival, in order
 
     @property
     def conversations(self) -> int:
@@ -84,4 +85,8 @@ def read_history(session: Session, since: datetime, until: datetime) -> History:
         (CategoryMix(name, total, handed) for name, (total, handed) in counts.items()),
         key=lambda mix: (-mix.conversations, mix.category),
     )
-    return History(arrivals=tuple(at for _, at in started), categories=tuple(mixes))
+    return History(
+        arrivals=tuple(at for _, at in started),
+        categories=tuple(mixes),
+        arrival_categories=tuple(first_category.get(cid, "undecided") for cid in ids),
+    )

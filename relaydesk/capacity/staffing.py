@@ -25,20 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from relaydesk.capacity.erlang import QueueMetrics, agents_for_target
-from relaydesk.capacity.errors import CapacityInputError
+from relaydesk.capacity.errors import CapacityInputError, require_number
 
 __all__ = ["INTERVAL_MINUTES", "IntervalStaffing", "Target", "required_staff", "summarize"]
 
 INTERVAL_MINUTES = (15, 30, 60)
-
-
-def _number(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise CapacityInputError(f"{name} must be a number, got {value!r}")
-    result = float(value)
-    if math.isnan(result):
-        raise CapacityInputError(f"{name} must be a number, got NaN")
-    return result
 
 
 @dataclass(frozen=True)
@@ -57,26 +48,29 @@ class Target:
 
     def __post_init__(self) -> None:
         if self.service_level is not None:
-            level = _number("Target.service_level", self.service_level)
+            level = require_number("Target.service_level", self.service_level)
             if not 0.0 < level < 1.0:
                 raise CapacityInputError(
                     f"Target.service_level must be in (0, 1), got {self.service_level!r}: it "
                     f"is the share of contacts answered within within_seconds (e.g. 0.8), and "
                     f"1.0 cannot be guaranteed by any number of agents"
                 )
-        within = _number("Target.within_seconds", self.within_seconds)
+        within = require_number("Target.within_seconds", self.within_seconds)
         if within < 0 or math.isinf(within):
             raise CapacityInputError(
                 f"Target.within_seconds must be a finite number of seconds >= 0, "
                 f"got {self.within_seconds!r}"
             )
-        if self.asa_seconds is not None and not _number("Target.asa_seconds", self.asa_seconds) > 0:
+        if (
+            self.asa_seconds is not None
+            and not require_number("Target.asa_seconds", self.asa_seconds) > 0
+        ):
             raise CapacityInputError(
                 f"Target.asa_seconds must be > 0 seconds, got {self.asa_seconds!r}: some contacts "
                 f"always wait, so a mean wait of 0 cannot be met"
             )
         if self.max_occupancy is not None:
-            cap = _number("Target.max_occupancy", self.max_occupancy)
+            cap = require_number("Target.max_occupancy", self.max_occupancy)
             if not 0.0 < cap <= 1.0:
                 raise CapacityInputError(
                     f"Target.max_occupancy must be in (0, 1], got {self.max_occupancy!r}: it is "
@@ -123,7 +117,7 @@ def _handle_times(aht_seconds: float | Sequence[float], intervals: int) -> list[
         )
     result = []
     for name, value in zip(names, values, strict=True):
-        seconds = _number(name, value)
+        seconds = require_number(name, value)
         if seconds <= 0 or math.isinf(seconds):
             raise CapacityInputError(
                 f"{name} must be a finite number of seconds > 0 (average handle time), "
@@ -160,19 +154,22 @@ def required_staff(
             f"got {interval_minutes!r}"
         )
     minutes = int(interval_minutes)
-    share = _number("shrinkage", shrinkage)
+    share = require_number("shrinkage", shrinkage)
     if not 0.0 <= share < 1.0:
         raise CapacityInputError(
             f"shrinkage must be in [0, 1), got {shrinkage!r}: it is the share of paid time not "
             f"spent on contacts (e.g. 0.3 for breaks, meetings and absence)"
         )
-    chats = _number("concurrency", concurrency)
+    chats = require_number("concurrency", concurrency)
     if chats < 1.0 or math.isinf(chats):
         raise CapacityInputError(
             f"concurrency must be a finite number >= 1, got {concurrency!r}: it is how many "
             f"contacts an agent handles at once (1 for calls)"
         )
-    if patience_seconds is not None and not _number("patience_seconds", patience_seconds) > 0:
+    if (
+        patience_seconds is not None
+        and not require_number("patience_seconds", patience_seconds) > 0
+    ):
         raise CapacityInputError(
             f"patience_seconds must be > 0 (the mean wait before a contact hangs up) or None "
             f"for no abandonment, got {patience_seconds!r}"
@@ -185,7 +182,7 @@ def required_staff(
         )
     counts = []
     for i, value in enumerate(arrivals):
-        count = _number(f"arrivals[{i}]", value)
+        count = require_number(f"arrivals[{i}]", value)
         if count < 0 or math.isinf(count):
             raise CapacityInputError(
                 f"arrivals[{i}] must be a finite number of contacts >= 0, got {value!r}"

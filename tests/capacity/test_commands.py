@@ -150,3 +150,55 @@ def test_validation_fits_two_weeks_and_predicts_the_third(tmp_path: Path) -> Non
     result = runner.invoke(app, ["capacity", "validate", "--data-dir", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["best_queue_model"] == report.best_queue_model
+
+
+def launch_csv(path: Path) -> Path:
+    """Four weeks; from the third Monday on, 20% more contacts (an AI launch)."""
+    rng = random.Random(5)
+    start = datetime(2026, 9, 7, tzinfo=UTC)  # a Monday
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["timestamp", "category"])
+        for hour in range(28 * 24):
+            base = 40 if 8 <= hour % 24 < 18 else 4
+            count = round(base * (1.2 if hour >= 14 * 24 else 1.0))
+            for index in range(count):
+                at = start + timedelta(hours=hour, seconds=rng.randint(0, 3599))
+                writer.writerow([at.isoformat(), "orders" if index % 3 else "billing"])
+    return path
+
+
+def test_plan_fits_the_uplift_splits_queues_and_compares_scenarios(tmp_path: Path) -> None:
+    data = launch_csv(tmp_path / "launch.csv")
+    result = runner.invoke(
+        app,
+        ["capacity", "plan", "--csv", str(data), "--ai-resolution", "0.5", "--ai-launch",
+         "2026-09-21", "--by-category", "--what-if", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert abs(body["summary"]["demand_uplift"] - 1.2) < 0.02
+    queues = body["by_category"]
+    assert set(queues) == {"orders", "billing"}
+    with data.open() as handle:
+        labels = [row["category"] for row in csv.DictReader(handle)]
+    expected = labels.count("orders") / len(labels)
+    assert abs(queues["orders"]["share_of_contacts"] - expected) < 1e-3
+    # Two separate queues need more agent-hours than the one pooled queue.
+    split = sum(q["agent_hours_scheduled"] for q in queues.values())
+    assert split > body["summary"]["agent_hours_scheduled"]
+    scenarios = {row["scenario"]: row for row in body["what_if"]}
+    base = scenarios["baseline"]
+    assert (
+        scenarios["AI resolution +10 pts"]["agent_hours_scheduled"] < base["agent_hours_scheduled"]
+    )
+    assert scenarios["demand +20%"]["agent_hours_scheduled"] > base["agent_hours_scheduled"]
+    assert (
+        scenarios["handle time +15%"]["service_level_with_baseline_staff"]
+        < base["service_level_with_baseline_staff"]
+    )
+    outside = runner.invoke(
+        app, ["capacity", "plan", "--csv", str(data), "--ai-launch", "2027-01-01"]
+    )
+    assert outside.exit_code == 2
+    assert "not inside the history" in outside.output

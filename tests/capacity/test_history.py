@@ -33,6 +33,7 @@ def test_history_counts_conversations_and_handoffs_by_category(
     assert by_name["account_closure"].ai_resolution_rate == 0
     assert by_name["shipping"].ai_resolution_rate == 1
     assert sum(mix.conversations for mix in history.categories) == 4
+    assert history.arrival_categories[2] == "account_closure"
     with database.read() as session:
         empty = read_history(session, start - timedelta(days=2), start - timedelta(days=1))
     assert empty.conversations == 0

@@ -32,6 +32,14 @@ def _check_path(path: Path) -> None:
         raise CapacityInputError(f"chart {path}: the folder {path.parent} does not exist")
 
 
+def _save(plt: Any, figure: Any, path: Path) -> Path:
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+    return path
+
+
 def arrivals_chart(
     path: Path,
     forecast_times: Sequence[datetime],
@@ -49,11 +57,7 @@ def arrivals_chart(
     axes.set_title(title)
     axes.set_ylabel("contacts")
     axes.legend(loc="upper left")
-    figure.autofmt_xdate()
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
-    return path
+    return _save(plt, figure, path)
 
 
 def staffing_chart(
@@ -71,11 +75,7 @@ def staffing_chart(
     axes.set_title(title)
     axes.set_ylabel("agents")
     axes.legend(loc="upper left")
-    figure.autofmt_xdate()
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
-    return path
+    return _save(plt, figure, path)
 
 
 def waits_chart(
@@ -99,8 +99,4 @@ def waits_chart(
     axes.set_title(title)
     axes.set_ylabel("seconds")
     axes.legend(loc="upper left")
-    figure.autofmt_xdate()
-    figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
-    return path
+    return _save(plt, figure, path)

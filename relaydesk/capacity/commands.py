@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -197,23 +198,88 @@ def _staff(
     )
 
 
-def plan_by_category(demand: Demand, plan: Plan, inputs: PlanInputs) -> dict[str, dict[str, float]]:
-    """Each category as its own queue: its share of the forecast, its own AI resolution rate
-    (the store's, when known), staffed separately. Summed, these need more agents than the one
-    pooled queue of ``plan``: the price of splitting a team."""
+@dataclass(frozen=True)
+class Team:
+    """A queue of its own: the categories it takes, its handle time and its customers' patience."""
+
+    name: str
+    categories: frozenset[str]  # "*": every category no other team takes
+    aht: float | None = None  # seconds; None: --aht
+    patience: float | None = None  # seconds; None: --patience
+
+
+def read_teams(path: Path) -> list[Team]:
+    """Teams from YAML: ``teams: [{name, categories: [...], aht_seconds?, patience_seconds?}]``."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise CapacityInputError(f"cannot read {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise CapacityInputError(f"{path} is not valid YAML: {error}") from None
+    entries = raw.get("teams") if isinstance(raw, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise CapacityInputError(f"{path}: expected 'teams:' with a list of teams")
+    teams, claimed = [], set[str]()
+    for index, entry in enumerate(entries):
+        where = f"{path}: teams[{index}]"
+        if not isinstance(entry, dict) or not entry.get("name") or not entry.get("categories"):
+            raise CapacityInputError(f"{where}: each team needs a name and a list of categories")
+        categories = frozenset(str(c) for c in entry["categories"])
+        twice = categories & claimed - {"*"}
+        if twice:
+            raise CapacityInputError(f"{where}: {sorted(twice)} already belong to another team")
+        claimed |= categories
+        numbers = {}
+        for key in ("aht_seconds", "patience_seconds"):
+            value = entry.get(key)
+            if value is not None and (not isinstance(value, int | float) or value <= 0):
+                raise CapacityInputError(f"{where}: {key} must be a number of seconds above 0")
+            numbers[key] = float(value) if value is not None else None
+        teams.append(Team(str(entry["name"]), categories, numbers["aht_seconds"],
+                          numbers["patience_seconds"]))  # fmt: skip
+    return teams
+
+
+def plan_queues(
+    demand: Demand, plan: Plan, inputs: PlanInputs, teams: list[Team] | None = None
+) -> dict[str, dict[str, float]]:
+    """Each team (by default: each category) as its own queue: its share of the forecast, the
+    AI resolution rate of its categories (the store's, when known), its own handle time and
+    patience, staffed separately. Summed, separate queues need more agents than the one pooled
+    queue of ``plan``: the price of splitting a team."""
     total = demand.series.total or 1.0
+    names = set(demand.by_category)
+    if teams is None:
+        teams = [Team(name, frozenset({name})) for name in sorted(names)]
+    named = set().union(*(team.categories for team in teams)) - {"*"}
+    rest = names - named
+    if rest and not any("*" in team.categories for team in teams):
+        raise CapacityInputError(
+            f"categories {sorted(rest)} are in no team: add them, or a team with categories ['*']"
+        )
     rows: dict[str, dict[str, float]] = {}
-    for name, series in demand.by_category.items():
-        share = series.total / total
-        rate = demand.ai_rate_by_category.get(name, plan.ai_resolution)
-        if inputs.ai_resolution >= 0:
-            rate = inputs.ai_resolution
-        human = _scaled(plan.forecast, share * (1 - rate))
-        summary = summarize(_staff(human, inputs))
-        rows[name] = {
+    for team in teams:
+        members = (team.categories - {"*"}) | (rest if "*" in team.categories else set())
+        contacts = {name: demand.by_category[name].total for name in members if name in names}
+        share = sum(contacts.values()) / total
+        human_share = 0.0
+        for name, count in contacts.items():
+            rate = demand.ai_rate_by_category.get(name, plan.ai_resolution)
+            if inputs.ai_resolution >= 0:
+                rate = inputs.ai_resolution
+            human_share += count / total * (1 - rate)
+        human = _scaled(plan.forecast, human_share)
+        team_inputs = replace(
+            inputs,
+            aht=team.aht or inputs.aht,
+            patience=team.patience if team.patience is not None else inputs.patience,
+        )
+        summary = summarize(_staff(human, team_inputs))
+        rows[team.name] = {
             "share_of_contacts": round(share, 4),
-            "ai_resolution_rate": round(rate, 4),
+            "ai_resolution_rate": round(1 - human_share / share, 4) if share else 0.0,
             "human_contacts": round(human.total, 1),
+            "aht_seconds": team_inputs.aht,
             "peak_agents": summary["peak_agents"],
             "agent_hours_scheduled": round(summary["agent_hours_scheduled"], 1),
             "service_level": round(summary["service_level"], 4),
@@ -369,6 +435,10 @@ def plan_command(
     by_category: Annotated[
         bool, typer.Option("--by-category", help="Staff each category as its own queue.")
     ] = False,
+    teams_file: Annotated[
+        Path | None,
+        typer.Option("--teams", help="YAML: teams, their categories, handle time, patience."),
+    ] = None,
     scenarios: Annotated[
         bool, typer.Option("--what-if", help="AI +10 pts, demand +20%, handle time +15%.")
     ] = False,
@@ -385,7 +455,8 @@ def plan_command(
             within=within, shrinkage=shrinkage, concurrency=concurrency, patience=patience,
             ai_launch=ai_launch,
         )  # fmt: skip
-        categories = plan_by_category(demand, plan, inputs) if by_category else {}
+        queues = read_teams(teams_file) if teams_file else None
+        categories = plan_queues(demand, plan, inputs, queues) if by_category or queues else {}
         compared = what_if_plan(plan, inputs, (cost_per_agent_hour, ai_cost)) if scenarios else []
         written = _plan_charts(plan, charts_dir) if charts_dir else []
     except CapacityInputError as error:
@@ -402,7 +473,7 @@ def plan_command(
         ]  # fmt: skip
         body = {"summary": summary, "intervals": intervals}
         if categories:
-            body["by_category"] = categories
+            body["queues"] = categories
         if compared:
             body["what_if"] = compared
         typer.echo(json.dumps(body, indent=2))
@@ -410,7 +481,9 @@ def plan_command(
     for key, value in summary.items():
         console.print(f"{key.replace('_', ' '):>24}: {value:,}")
     if categories:
-        typer.echo("\neach category as its own queue:")
+        typer.echo(
+            "\neach team as its own queue:" if teams_file else "\neach category as its own queue:"
+        )
         typer.echo(_table(categories))
     if compared:
         typer.echo("\nwhat if:")

@@ -8,6 +8,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from relaydesk.capacity.validation import DATASET, validate
@@ -178,7 +179,7 @@ def test_plan_fits_the_uplift_splits_queues_and_compares_scenarios(tmp_path: Pat
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     assert abs(body["summary"]["demand_uplift"] - 1.2) < 0.02
-    queues = body["by_category"]
+    queues = body["queues"]
     assert set(queues) == {"orders", "billing"}
     with data.open() as handle:
         labels = [row["category"] for row in csv.DictReader(handle)]
@@ -202,3 +203,26 @@ def test_plan_fits_the_uplift_splits_queues_and_compares_scenarios(tmp_path: Pat
     )
     assert outside.exit_code == 2
     assert "not inside the history" in outside.output
+
+
+def test_teams_get_their_own_queue_handle_time_and_patience(tmp_path: Path) -> None:
+    data = launch_csv(tmp_path / "launch.csv")
+    teams = tmp_path / "teams.yaml"
+    teams.write_text(
+        "teams:\n"
+        "  - {name: billing-desk, categories: [billing], aht_seconds: 900}\n"
+        "  - {name: everyone-else, categories: ['*']}\n"
+    )
+    result = runner.invoke(app, ["capacity", "plan", "--csv", str(data), "--teams", str(teams),
+                                 "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    queues = json.loads(result.stdout)["queues"]
+    assert queues["billing-desk"]["aht_seconds"] == 900
+    assert queues["everyone-else"]["aht_seconds"] == 420
+    assert queues["billing-desk"]["share_of_contacts"] + queues["everyone-else"][
+        "share_of_contacts"
+    ] == pytest.approx(1.0, abs=1e-3)
+    teams.write_text("teams:\n  - {name: billing-desk, categories: [billing]}\n")
+    missing = runner.invoke(app, ["capacity", "plan", "--csv", str(data), "--teams", str(teams)])
+    assert missing.exit_code == 2
+    assert "['orders'] are in no team" in missing.output

@@ -11,11 +11,14 @@ from relaydesk.policy.models import (
     PolicyPilot,
     PolicyVersion,
 )
+from relaydesk.queue.models import Agent, Claim, QueueFencing
 
 metadata = Base.metadata
 
 __all__ = [
+    "Agent",
     "ApiKey",
+    "Claim",
     "Conversation",
     "Customer",
     "DecisionChainHead",
@@ -26,5 +29,6 @@ __all__ = [
     "PolicyActivation",
     "PolicyPilot",
     "PolicyVersion",
+    "QueueFencing",
     "metadata",
 ]

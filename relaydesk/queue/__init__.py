@@ -1,0 +1,1 @@
+"""The human queue: agents, claims on conversations, and fencing tokens."""

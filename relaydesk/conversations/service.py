@@ -144,7 +144,7 @@ def _conversation_for(session: Session, message: MessageCreate) -> Conversation:
     _check_same_customer(session, existing, message.customer)
     conversation = existing
     if conversation.status == ConversationStatus.RESOLVED:
-        _change_status(session, conversation, ConversationStatus.OPEN, "customer wrote again")
+        change_status(session, conversation, ConversationStatus.OPEN, "customer wrote again")
     return conversation
 
 
@@ -177,9 +177,10 @@ def _upsert_customer(session: Session, given: CustomerIn) -> Customer:
     return customer
 
 
-def _change_status(
+def change_status(
     session: Session, conversation: Conversation, status: ConversationStatus, why: str
 ) -> None:
+    """Every status move leaves a status_change event saying from, to and why."""
     if conversation.status == status:
         return
     session.add(
@@ -201,7 +202,7 @@ def resolve_conversation(db: Database, conversation_id: str, actor: str) -> Conv
         if conversation is None:
             raise NotFound(f"conversation {conversation_id} does not exist")
         if conversation.status != ConversationStatus.RESOLVED:
-            _change_status(session, conversation, ConversationStatus.RESOLVED, f"by {actor}")
+            change_status(session, conversation, ConversationStatus.RESOLVED, f"by {actor}")
             conversation.updated_at = utcnow()
             outcomes.on_conversation_resolved(session, conversation.id, actor)
         session.flush()
@@ -300,7 +301,7 @@ def record(session: Session, message_id: int, outcome: Outcome) -> None:
             )
         )
         conversation.team = decision.team
-        _change_status(session, conversation, ConversationStatus.WAITING_FOR_HUMAN, "handed over")
+        change_status(session, conversation, ConversationStatus.WAITING_FOR_HUMAN, "handed over")
     conversation.updated_at = utcnow()
 
 

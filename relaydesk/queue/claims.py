@@ -44,6 +44,7 @@ from relaydesk.conversations.models import (
     EventKind,
     Source,
 )
+from relaydesk.conversations.service import change_status
 from relaydesk.db import Database, utcnow
 from relaydesk.errors import Conflict, NotFound, Unprocessable
 from relaydesk.policy import outcomes
@@ -168,7 +169,7 @@ def _assign(session: Session, agent: Agent, conversation: Conversation) -> Claim
             },
         )
     )
-    _set_status(session, conversation, ConversationStatus.ASSIGNED, f"claimed by {agent.name}")
+    change_status(session, conversation, ConversationStatus.ASSIGNED, f"claimed by {agent.name}")
     session.flush()
     session.expunge(claim)
     return claim
@@ -265,7 +266,7 @@ def _end(
             payload=payload,
         )
     )
-    _set_status(session, conversation, _NEXT_STATUS[reason], reason)
+    change_status(session, conversation, _NEXT_STATUS[reason], reason)
     # Back in a queue, it waits from now: updated_at orders the queue within a priority.
     conversation.updated_at = now
     if reason == Released.RESOLVED:
@@ -325,23 +326,6 @@ def _priority_rank() -> ColumnElement[int]:
         .scalar_subquery()
     )
     return case(PRIORITY_RANK, value=latest, else_=PRIORITY_RANK["normal"])
-
-
-def _set_status(
-    session: Session, conversation: Conversation, status: ConversationStatus, why: str
-) -> None:
-    # Mirrors conversations.service: every status move leaves a status_change event.
-    if conversation.status == status:
-        return
-    session.add(
-        Event(
-            conversation_id=conversation.id,
-            kind=EventKind.STATUS_CHANGE,
-            source=Source.SYSTEM,
-            payload={"from": conversation.status, "to": status, "why": why},
-        )
-    )
-    conversation.status = status
 
 
 __all__ = [

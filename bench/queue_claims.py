@@ -23,17 +23,16 @@ from datetime import UTC, datetime
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from relaydesk.conversations.models import Conversation, ConversationStatus, Customer
-from relaydesk.db import Database, utcnow
+from relaydesk.db import Database
 from relaydesk.queue.claims import claim_next
-from relaydesk.queue.models import Agent, Claim
+from relaydesk.queue.models import Claim
 
 # isort: split
 # Sibling modules: run as ``python bench/queue_claims.py``, the script's directory is on sys.path.
 from report import DOCS, machine_facts, replace_section
-from servers import Backend, open_backend
+from servers import Backend, load_support, open_backend
 
 SECTION = "queue"
 PROCESSES = {"postgresql": (1, 4, 8), "sqlite": (1, 4)}
@@ -66,46 +65,11 @@ def worker(url: str, agent_id: str, go: EventType, latencies: multiprocessing.Qu
     database.dispose()
 
 
-def fill(database: Database, conversations: int, agents: int) -> list[str]:
-    with database.write() as session:
-        customer = Customer(email="bench@example.com")
-        session.add(customer)
-        session.flush()
-        now = utcnow()
-        session.execute(
-            insert(Conversation),
-            [
-                {
-                    "id": f"conv-{i:06d}",
-                    "customer_id": customer.id,
-                    "channel": "web",
-                    "status": ConversationStatus.WAITING_FOR_HUMAN,
-                    "team": "frontline",
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for i in range(conversations)
-            ],
-        )
-        ids = [f"agent-{k}" for k in range(agents)]
-        session.add_all(
-            Agent(
-                id=a,
-                name=a,
-                email=f"{a}@bench.example",
-                teams=["frontline"],
-                capacity=conversations,
-            )
-            for a in ids
-        )
-    return ids
-
-
 def run(backend: Backend, processes: int, conversations: int) -> Result:
     url = backend.make_url(f"queue_{processes}_{int(time.time() * 1000) % 10**8}")
     database = Database(url)
     database.upgrade()
-    agents = fill(database, conversations, processes)
+    agents = load_support("queue").fill_queue(database, conversations, processes)
     context = multiprocessing.get_context("spawn")
     go = context.Event()
     latencies: multiprocessing.Queue[float] = context.Queue()

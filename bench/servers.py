@@ -105,10 +105,15 @@ class Backend:
     version: str
 
 
-def load_postgres_support() -> ModuleType:
+def load_support(name: str) -> ModuleType:
+    """A module of ``tests/support`` (the test suite's real PostgreSQL server, fixtures)."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    return importlib.import_module("tests.support.postgres")
+    return importlib.import_module(f"tests.support.{name}")
+
+
+def load_postgres_support() -> ModuleType:
+    return load_support("postgres")
 
 
 @contextlib.contextmanager

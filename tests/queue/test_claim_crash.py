@@ -15,12 +15,13 @@ import random
 import time
 from multiprocessing.process import BaseProcess
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
+from support.queue import fill_queue
 
-from relaydesk.conversations.models import Conversation, ConversationStatus, Customer
-from relaydesk.db import Database, utcnow
+from relaydesk.conversations.models import Conversation
+from relaydesk.db import Database
 from relaydesk.queue.claims import claim_next
-from relaydesk.queue.models import Agent, Claim
+from relaydesk.queue.models import Claim
 
 CONVERSATIONS = 2_000
 WORKERS = {"sqlite": 4, "postgresql": 8}
@@ -38,39 +39,6 @@ def worker(url: str, agent_id: str) -> None:
         database.dispose()
 
 
-def fill_queue(database: Database, agents: int) -> list[str]:
-    with database.write() as session:
-        customer = Customer(email="crash@example.com")
-        session.add(customer)
-        session.flush()
-        now = utcnow()
-        rows = [
-            {
-                "id": f"conv-{i:05d}",
-                "customer_id": customer.id,
-                "channel": "web",
-                "status": ConversationStatus.WAITING_FOR_HUMAN,
-                "team": "frontline",
-                "created_at": now,
-                "updated_at": now,
-            }
-            for i in range(CONVERSATIONS)
-        ]
-        session.execute(insert(Conversation), rows)
-        ids = [f"agent-{k}" for k in range(agents)]
-        session.add_all(
-            Agent(
-                id=agent_id,
-                name=agent_id,
-                email=f"{agent_id}@example.com",
-                teams=["frontline"],
-                capacity=CONVERSATIONS,
-            )
-            for agent_id in ids
-        )
-    return ids
-
-
 def claimed(database: Database) -> int:
     with database.read() as session:
         return session.scalar(select(func.count()).select_from(Claim)) or 0
@@ -78,7 +46,7 @@ def claimed(database: Database) -> int:
 
 def test_killed_workers_neither_lose_nor_double_a_conversation(database: Database) -> None:
     context = multiprocessing.get_context("spawn")
-    agents = fill_queue(database, WORKERS[database.dialect])
+    agents = fill_queue(database, CONVERSATIONS, WORKERS[database.dialect])
 
     def start(agent_id: str) -> BaseProcess:
         process = context.Process(target=worker, args=(database.url, agent_id), daemon=True)

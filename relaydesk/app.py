@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relaydesk import __version__
+from relaydesk.channels.widget import router as widget_router
 from relaydesk.conversations.api import router as conversations_router
 from relaydesk.conversations.service import resume_pending
 from relaydesk.db import Database
@@ -27,8 +28,11 @@ from relaydesk.policy.api import router as policy_router
 from relaydesk.policy.compile import PolicyInvalid
 from relaydesk.policy.runtime import PolicyRuntime
 from relaydesk.policy.schemas import ProblemOut
+from relaydesk.queue.api import router as queue_router
 from relaydesk.settings import MAX_BODY_BYTES, Settings
 from relaydesk.startup import load_parts
+from relaydesk.workspace import STATIC_PATH, static_files
+from relaydesk.workspace import router as workspace_router
 
 log = logging.getLogger(__name__)
 UNDECODABLE_BODY = "There was an error parsing the body"  # FastAPI's detail for bad bytes
@@ -66,6 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_error_handlers(app)
     app.include_router(conversations_router)
     app.include_router(policy_router)
+    app.include_router(queue_router)
+    app.include_router(widget_router)
+    app.include_router(workspace_router)
+    app.mount(STATIC_PATH, static_files(), name="workspace-static")
     app.add_api_route("/healthz", healthz, methods=["GET"], tags=["operations"])
     app.add_api_route("/metrics", metrics, methods=["GET"], tags=["operations"])
     return app

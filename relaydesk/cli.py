@@ -19,7 +19,7 @@ from relaydesk.conversations.results import message_result
 from relaydesk.conversations.schemas import CustomerIn, MessageCreate, MessageResult
 from relaydesk.conversations.service import Inbound, handle_message, resume_pending
 from relaydesk.db import Database
-from relaydesk.demo.loader import DEMO_KEY_NAME, load_demo, rotate_demo_key
+from relaydesk.demo.loader import DEMO_KEY_NAME, load_demo, rotate_demo_key, rotate_demo_password
 from relaydesk.errors import RelaydeskError
 from relaydesk.permissions import api_keys
 from relaydesk.policy.commands import audit_app, policy_app, why
@@ -68,9 +68,16 @@ def serve(
 def _load_demo(database: Database, host: str, port: int) -> None:
     counts = load_demo(database)
     key = rotate_demo_key(database)
+    password = rotate_demo_password(database)
+    base = f"http://{host}:{port}"
     console.print(
-        f"[bold]Demo shop loaded[/bold]: {counts['customers']} customers. "
-        f"API key [bold]{DEMO_KEY_NAME}[/bold] (new on every demo start):\n  {key}\n"
+        f"[bold]Demo shop loaded[/bold]: {counts['customers']} customers, "
+        f"{counts['agents']} support agents.\n"
+        f"Customer chat: [bold]{base}/demo[/bold]\n"
+        f"Agent workspace: [bold]{base}/workspace[/bold] — sign in as ava@stride.example "
+        f"(or rosa@stride.example, an admin) with the password [bold]{password}[/bold]\n"
+        f"API key [bold]{DEMO_KEY_NAME}[/bold] (key and password are new on every demo start):"
+        f"\n  {key}\n"
         "Try:\n"
         f"  curl -s http://{host}:{port}/v1/messages -H 'Authorization: Bearer {key}' \\\n"
         "    -H 'Content-Type: application/json' \\\n"

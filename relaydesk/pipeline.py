@@ -7,17 +7,26 @@ the outcome after, is the caller's job (``relaydesk.conversations.service``).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from relaydesk.conversations.turn import Turn
-from relaydesk.handoff import HandoffMessage, compose_handoff, plain_handoff
+from relaydesk.handoff import (
+    ContextPacket,
+    HandoffMessage,
+    Templates,
+    build_packet,
+    compose_handoff,
+    plain_handoff,
+    shipped_templates,
+)
 from relaydesk.knowledge import KnowledgeIndex
 from relaydesk.policy import Decision, Policy, Route, build_facts, decide, fail_safe_decision
 from relaydesk.policy.pilots import CANDIDATE, Pilot, choose_arm
+from relaydesk.queue.teams import Teams
 from relaydesk.resolver import Attempt, Citation, attempt_answer
 from relaydesk.signals import Signals, detect_signals
 from relaydesk.signals.categories import Category
@@ -34,6 +43,20 @@ class Parts:
     policy: Policy
     timezone: tzinfo = UTC  # the company's: rules read a message's local hour and weekday
     pilot: Pilot | None = None  # a candidate policy serving a slice of traffic
+    teams: Teams = field(default_factory=Teams)  # hours, SLAs, handle times
+    # The handoff's wording per locale (relaydesk/handoff/templates.py).
+    handoff_templates: Templates = field(default_factory=shipped_templates)
+
+    def routed_teams(self) -> list[str]:
+        """Every team a handoff can go to: the teams file's and those the policies name."""
+        names = list(self.teams.names)
+        for policy in (self.policy, self.pilot.candidate if self.pilot else None):
+            if policy is None:
+                continue
+            document = policy.document
+            names.extend(rule.then.team for rule in document.rules if rule.then.team)
+            names.append(document.fail_safe.team)
+        return list(dict.fromkeys(names))
 
 
 class Reply(BaseModel):
@@ -50,6 +73,7 @@ class Outcome(BaseModel):
     facts: dict[str, Any]
     reply: Reply | None = None
     handoff: HandoffMessage | None = None
+    packet: ContextPacket | None = None  # for the person taking over, with every handoff
     silent: bool = False  # a person owns the conversation: nothing goes to the customer
 
 
@@ -70,11 +94,11 @@ def run(turn: Turn, parts: Parts) -> Outcome:
         if decision.route in AI_ROUTES and not attempt.has_answer:
             error = ValueError(f"route {decision.route} chosen but the AI has no answer")
             decision = fail_safe_decision(policy, decision.matched_rules[0].id, error, arm)
-        return compose_outcome(turn, signals, attempt, decision, facts)
+        return compose_outcome(turn, signals, attempt, decision, facts, parts.handoff_templates)
     except Exception as error:
         # A broken stage must not strand the customer: a person takes over.
         log.exception("message path failed for message %s", turn.message_id)
-        return fail_safe_outcome(turn, parts.policy, error)
+        return fail_safe_outcome(turn, parts.policy, error, parts.handoff_templates)
 
 
 def policy_for(turn: Turn, facts: dict[str, Any], parts: Parts) -> tuple[Policy, str | None]:
@@ -87,7 +111,12 @@ def policy_for(turn: Turn, facts: dict[str, Any], parts: Parts) -> tuple[Policy,
 
 
 def compose_outcome(
-    turn: Turn, signals: Signals, attempt: Attempt, decision: Decision, facts: dict[str, Any]
+    turn: Turn,
+    signals: Signals,
+    attempt: Attempt,
+    decision: Decision,
+    facts: dict[str, Any],
+    templates: Templates | None = None,
 ) -> Outcome:
     if turn.handed_over:
         return Outcome(decision=decision, facts=facts, silent=True)
@@ -97,13 +126,18 @@ def compose_outcome(
     if decision.route == Route.ASK_CLARIFYING:
         question = Reply(text=decision.message or CLARIFY)
         return Outcome(decision=decision, facts=facts, reply=question)
-    handoff = compose_handoff(turn, signals, attempt, decision)
-    return Outcome(decision=decision, facts=facts, handoff=handoff)
+    handoff = compose_handoff(turn, signals, attempt, decision, templates)
+    packet = build_packet(turn, signals, attempt, decision)
+    return Outcome(decision=decision, facts=facts, handoff=handoff, packet=packet)
 
 
-def fail_safe_outcome(turn: Turn, policy: Policy, error: Exception) -> Outcome:
+def fail_safe_outcome(
+    turn: Turn, policy: Policy, error: Exception, templates: Templates | None = None
+) -> Outcome:
     decision = fail_safe_decision(policy, "message-path", error)
     facts = {"message": {"text": turn.text, "channel": turn.channel}}
     if turn.handed_over:
         return Outcome(decision=decision, facts=facts, silent=True)
-    return Outcome(decision=decision, facts=facts, handoff=plain_handoff(decision))
+    handoff = plain_handoff(turn, decision, templates)
+    packet = build_packet(turn, None, None, decision)
+    return Outcome(decision=decision, facts=facts, handoff=handoff, packet=packet)

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///relaydesk.db"
     kb_dir: Path = Field(default=DEMO_DIR / "kb")
     categories_file: Path = Field(default=DEMO_DIR / "categories.yaml")
+    # Human teams: business hours, SLA targets and handle times (see relaydesk/queue/teams.py).
+    teams_file: Path = Field(default=DEMO_DIR / "teams.yaml")
+    # Your own handoff wording: <locale>.yaml files overriding the shipped pieces (docs/handoff.md).
+    handoff_templates_dir: Path | None = None
     # The policy a new database starts with; later versions are loaded with `relaydesk policy`.
     policy_file: Path = Field(default=Path(__file__).parent / "policy" / "default.yaml")
     # How often a worker looks for a newly activated policy version or pilot.
@@ -39,6 +43,15 @@ class Settings(BaseSettings):
     auto_migrate: bool = True
     idempotency_wait_seconds: float = 10.0
     db_pool_size: int = 10
+    # The customer chat widget (docs/widget.md). Its rate limits hold per server process.
+    widget_rate_per_minute: int = Field(default=30, ge=1)  # new sessions and messages
+    widget_burst: int = Field(default=10, ge=1)
+    widget_poll_per_minute: int = Field(default=120, ge=1)  # GET /widget/v1/events
+    # An IP address (an office, a mobile network's NAT) gets this many visitors' limits.
+    widget_ip_multiplier: int = Field(default=4, ge=1)
+    widget_token_days: int = Field(default=30, ge=1)
+    # Sites that may embed the widget from another origin, e.g. ["https://shop.example"].
+    widget_allowed_origins: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _known_timezone(self) -> Settings:

@@ -6,11 +6,13 @@ import logging
 from zoneinfo import ZoneInfo
 
 from relaydesk.db import Database
+from relaydesk.handoff import load_templates
 from relaydesk.knowledge import KnowledgeIndex, load_markdown_dir
 from relaydesk.pipeline import Parts
 from relaydesk.policy import load_policy_file
 from relaydesk.policy.runtime import PolicyRuntime
 from relaydesk.policy.versions import seed
+from relaydesk.queue.teams import load_teams
 from relaydesk.settings import Settings
 from relaydesk.signals.categories import load_categories
 
@@ -28,6 +30,8 @@ def load_parts(settings: Settings, database: Database | None = None) -> Parts:
         knowledge=KnowledgeIndex(articles),
         policy=load_policy_file(settings.policy_file),
         timezone=ZoneInfo(settings.timezone),
+        teams=load_teams(settings.teams_file),
+        handoff_templates=load_templates(settings.handoff_templates_dir),
     )
     log.info(
         "knowledge base: %d articles, %d passages from %s (BM25 retrieval)",

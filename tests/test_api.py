@@ -6,7 +6,8 @@ import pytest
 from factories import message
 from fastapi.testclient import TestClient
 
-from relaydesk.settings import MAX_MESSAGE_CHARS
+from relaydesk.policy import load_policy_file
+from relaydesk.settings import MAX_MESSAGE_CHARS, Settings
 
 
 def stored_messages(client: TestClient, auth: dict[str, str]) -> int:
@@ -148,8 +149,9 @@ def test_health_metrics_and_openapi(client: TestClient, auth: dict[str, str]) ->
     client.post("/v1/messages", json=message(), headers=auth)
     metrics = client.get("/metrics").text
     assert 'relaydesk_messages_total{channel="web",route="ai_reply"} 1.0' in metrics
+    version = load_policy_file(Settings().policy_file).version
     assert (
-        'relaydesk_decisions_total{arm="none",policy_version="2026-11-23.1",'
+        f'relaydesk_decisions_total{{arm="none",policy_version="{version}",'
         'route="ai_reply",rule="ai-answers"} 1.0'
     ) in metrics
     assert 'route="/v1/messages"' in metrics

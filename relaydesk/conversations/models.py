@@ -36,6 +36,7 @@ class EventKind(StrEnum):
     ASSIGNMENT = "assignment"
     NOTE = "note"
     STATUS_CHANGE = "status_change"
+    FLAG = "flag"  # a person marked an AI answer as wrong (for the quality loop)
 
 
 class ConversationStatus(StrEnum):
@@ -63,6 +64,8 @@ class Conversation(Base):
     __table_args__ = (
         Index("ix_conversations_updated", "updated_at", "id"),
         Index("ix_conversations_customer", "customer_id"),
+        # The live queue: waiting conversations counted by team for every wait estimate.
+        Index("ix_conversations_status_team", "status", "team"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -82,6 +85,8 @@ class Event(Base):
         Index("ix_events_conversation", "conversation_id", "id"),
         Index("ix_events_caused_by", "caused_by"),
         Index("ix_events_kind", "kind", "id"),
+        # Handoffs in the last hour, per team, for wait estimates.
+        Index("ix_events_kind_created", "kind", "created_at"),
         # One decision per message, even if a retry and a resume race to record it.
         Index(
             "uq_events_decision_per_message",

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, tzinfo
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,12 +29,16 @@ from relaydesk.conversations.models import (
     Source,
 )
 from relaydesk.conversations.schemas import CustomerIn, MessageCreate
+from relaydesk.conversations.status import change_status
 from relaydesk.conversations.turn import CustomerContext, HistoryEntry, Turn
 from relaydesk.db import Database, utcnow
 from relaydesk.errors import Conflict, NotFound, Unprocessable
 from relaydesk.pipeline import Outcome, Parts, run
 from relaydesk.policy import outcomes
 from relaydesk.policy.records import append_record
+from relaydesk.queue.claims import assign_waiting
+from relaydesk.queue.models import Claim
+from relaydesk.queue.wait import wait_estimates
 
 INGEST_ATTEMPTS = 3
 POLL_SECONDS = 0.02
@@ -177,23 +181,6 @@ def _upsert_customer(session: Session, given: CustomerIn) -> Customer:
     return customer
 
 
-def change_status(
-    session: Session, conversation: Conversation, status: ConversationStatus, why: str
-) -> None:
-    """Every status move leaves a status_change event saying from, to and why."""
-    if conversation.status == status:
-        return
-    session.add(
-        Event(
-            conversation_id=conversation.id,
-            kind=EventKind.STATUS_CHANGE,
-            source=Source.SYSTEM,
-            payload={"from": conversation.status, "to": status, "why": why},
-        )
-    )
-    conversation.status = status
-
-
 def resolve_conversation(db: Database, conversation_id: str, actor: str) -> Conversation:
     """Mark a conversation resolved (the customer said it was solved, or the helpdesk closed
     it). If no person ever had it, its last decision is marked resolved by the AI."""
@@ -202,6 +189,7 @@ def resolve_conversation(db: Database, conversation_id: str, actor: str) -> Conv
         if conversation is None:
             raise NotFound(f"conversation {conversation_id} does not exist")
         if conversation.status != ConversationStatus.RESOLVED:
+            _end_active_claim(session, conversation, actor)
             change_status(session, conversation, ConversationStatus.RESOLVED, f"by {actor}")
             conversation.updated_at = utcnow()
             outcomes.on_conversation_resolved(session, conversation.id, actor)
@@ -210,9 +198,30 @@ def resolve_conversation(db: Database, conversation_id: str, actor: str) -> Conv
         return conversation
 
 
+def _end_active_claim(session: Session, conversation: Conversation, actor: str) -> None:
+    """Resolving from outside the workspace (the customer, a helpdesk) ends a person's claim:
+    a resolved conversation is owned by nobody."""
+    claim = session.scalars(
+        select(Claim).where(Claim.conversation_id == conversation.id, Claim.released_at.is_(None))
+    ).first()
+    if claim is None:
+        return
+    claim.released_at = utcnow()
+    claim.reason = "resolved"
+    session.add(
+        Event(
+            conversation_id=conversation.id,
+            kind=EventKind.ASSIGNMENT,
+            source=Source.SYSTEM,
+            actor=actor,
+            payload={"action": "resolved", "agent_id": claim.agent_id, "claim_id": claim.id},
+        )
+    )
+
+
 def process(db: Database, parts: Parts, message_id: int) -> None:
     with db.read() as session:
-        turn = build_turn(session, message_id, parts.timezone)
+        turn = build_turn(session, message_id, parts)
     outcome = run(turn, parts)
     try:
         with db.write() as session:
@@ -220,9 +229,13 @@ def process(db: Database, parts: Parts, message_id: int) -> None:
     except IntegrityError:
         # Another worker recorded this message's decision first; theirs stands.
         return
+    if outcome.handoff is not None and outcome.handoff.team is not None:
+        team = parts.teams.get(outcome.handoff.team)
+        if team.assignment == "auto":
+            assign_waiting(db, [team.name])
 
 
-def build_turn(session: Session, message_id: int, timezone: tzinfo = UTC) -> Turn:
+def build_turn(session: Session, message_id: int, parts: Parts) -> Turn:
     message = session.get(Event, message_id)
     if message is None or message.kind != EventKind.MESSAGE_IN:
         raise NotFound(f"message {message_id} does not exist")
@@ -250,8 +263,17 @@ def build_turn(session: Session, message_id: int, timezone: tzinfo = UTC) -> Tur
         history=tuple(HistoryEntry(source=Source(e.source), text=e.text or "") for e in history),
         handed_over=conversation.status
         in (ConversationStatus.WAITING_FOR_HUMAN, ConversationStatus.ASSIGNED),
-        received_at=message.created_at.astimezone(timezone),
+        received_at=message.created_at.astimezone(parts.timezone),
+        locale=_locale(customer),
+        waits=wait_estimates(
+            session, parts.teams, parts.routed_teams(), utcnow().astimezone(parts.timezone)
+        ),
     )
+
+
+def _locale(customer: Customer) -> str:
+    given = (customer.attributes or {}).get("locale")
+    return str(given) if given else "en"
 
 
 def record(session: Session, message_id: int, outcome: Outcome) -> None:
@@ -297,7 +319,11 @@ def record(session: Session, message_id: int, outcome: Outcome) -> None:
                 source=Source.AI_AGENT,
                 caused_by=message_id,
                 text=outcome.handoff.text,
-                payload=outcome.handoff.model_dump(mode="json") | {"priority": decision.priority},
+                payload=outcome.handoff.model_dump(mode="json")
+                | {
+                    "priority": decision.priority,
+                    "packet": outcome.packet.model_dump(mode="json") if outcome.packet else None,
+                },
             )
         )
         conversation.team = decision.team

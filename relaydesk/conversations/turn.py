@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from relaydesk.conversations.models import Source
+from relaydesk.queue.wait import WaitEstimate
 
 
 class Frozen(BaseModel):
@@ -44,6 +45,10 @@ class Turn(Frozen):
     actor_kind: str = "customer"
     # When the message arrived, in the company's time zone (rules may read the hour and day).
     received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    # The customer's language for what we write to them (handoff templates exist per locale).
+    locale: str = "en"
+    # The live wait for each team, read from the queue when the turn was built.
+    waits: dict[str, WaitEstimate] = Field(default_factory=dict)
 
     @property
     def ai_turns(self) -> int:

@@ -1,25 +1,29 @@
-"""The customer-facing handoff: their ask in their words, what was checked, where it goes.
+"""The customer-facing handoff: their ask in their words, what was checked, who, how long.
 
-Nothing here is invented: "what was checked" lists the articles the AI actually read, and no
-wait time is promised until the live queue can estimate one.
+Nothing here is invented: "what was checked" names only articles the AI read that bear on the
+question (``relevance``), the team is named by its label in the teams file, and the wait is
+the live estimate taken when the message arrived, or nothing when there is none. The wording
+comes from the locale's templates (``templates``); a frustrated or repeating customer hears an
+apology first, and a shorter message.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
 from relaydesk.conversations.turn import Turn
+from relaydesk.handoff.relevance import relevant_titles
+from relaydesk.handoff.templates import Pieces, Templates, shipped_templates
 from relaydesk.policy.decision import Decision
+from relaydesk.queue.wait import WaitEstimate
 from relaydesk.resolver.attempt import Attempt
 from relaydesk.signals.types import Signals
 
 MAX_QUOTE = 140
-NO_REPEAT = (
-    "They will see this whole conversation, so you won't need to repeat anything, "
-    "and they will reply here."
-)
+MAX_ARTICLES = 3
 _FIRST_SENTENCE = re.compile(r"(?<=[.!?])\s")
 
 
@@ -29,13 +33,23 @@ class HandoffMessage(BaseModel):
     text: str
     team: str | None
     ask: str
-    checked: tuple[str, ...] = ()
+    checked: tuple[str, ...] = ()  # titles of the relevant articles the AI read
+    team_label: str = ""
+    locale: str = "en"  # the locale the text is written in
+    wait: WaitEstimate | None = None  # the estimate the text gives, if any
 
 
-def quote_ask(text: str) -> str:
-    """The customer's own words, trimmed to one readable sentence."""
+def quote_ask(text: str, avoid: tuple[str, ...] = ()) -> str:
+    """The customer's own words, trimmed to one readable sentence.
+
+    A sentence holding any of ``avoid`` (the words that made the message read as frustrated)
+    is passed over while another remains: "This is RIDICULOUS!! Where is my refund?" quotes
+    the question, not the outburst.
+    """
     flat = " ".join(text.split())
     sentences = [s for s in _FIRST_SENTENCE.split(flat) if s.strip()]
+    calm = [s for s in sentences if not _holds(s, avoid)]
+    sentences = calm or sentences
     # Prefer the first question, where most customers put their ask.
     ask = next((s for s in sentences if s.endswith("?")), sentences[0] if sentences else flat)
     if len(ask) > MAX_QUOTE:
@@ -43,27 +57,108 @@ def quote_ask(text: str) -> str:
     return ask
 
 
+def _holds(sentence: str, words: tuple[str, ...]) -> bool:
+    lowered = sentence.lower()
+    return any(word.lower() in lowered for word in words)
+
+
+def is_upset(signals: Signals) -> bool:
+    return signals.frustration.value or signals.repeat_ask.count >= 2
+
+
 def compose_handoff(
-    turn: Turn, signals: Signals, attempt: Attempt, decision: Decision
+    turn: Turn,
+    signals: Signals,
+    attempt: Attempt,
+    decision: Decision,
+    templates: Templates | None = None,
 ) -> HandoffMessage:
-    ask = quote_ask(turn.text)
-    checked = tuple(dict.fromkeys(c.title for c in attempt.checked))
-    team = decision.team or "support"
-    lines = []
-    if signals.frustration.value or signals.repeat_ask.count >= 2:
-        lines.append("I'm sorry this has taken more than it should.")
-    lines.append(f'I\'m passing your message — "{ask}" — to our {team} team.')
-    if checked:
-        lines.append(
-            "I checked our help articles (" + ", ".join(checked[:3]) + ") and they don't "
-            "settle this, so a person should."
-        )
-    lines.append(NO_REPEAT)
-    return HandoffMessage(text=" ".join(lines), team=decision.team, ask=ask, checked=checked)
+    pieces = (templates or shipped_templates()).pick(turn.locale)
+    ask = quote_ask(turn.text, avoid=signals.frustration.evidence)
+    checked = relevant_titles(turn.text, attempt)
+    wait = turn.waits.get(decision.team) if decision.team else None
+    team = team_label(pieces, decision, wait)
+    upset = is_upset(signals)
+    sentences = [
+        pieces.render("apology") if upset else "",
+        pieces.render("handover", ask=ask, team=team) if ask else "",
+        pieces.render("handover_plain", team=team) if not ask else "",
+        "" if upset else checked_sentence(pieces, checked, team),
+        pieces.render("urgent", team=team) if signals.urgency.value else "",
+        wait_sentence(pieces, wait, turn.received_at, team),
+        pieces.render("no_repeat_short" if upset else "no_repeat", team=team),
+    ]
+    return HandoffMessage(
+        text=" ".join(s for s in sentences if s),
+        team=decision.team,
+        ask=ask,
+        checked=checked,
+        team_label=team,
+        locale=pieces.locale,
+        wait=wait,
+    )
 
 
-def plain_handoff(decision: Decision) -> HandoffMessage:
+def plain_handoff(
+    turn: Turn, decision: Decision, templates: Templates | None = None
+) -> HandoffMessage:
     """The handoff when the path itself failed: nothing understood or checked is claimed."""
-    team = decision.team or "support"
-    text = f"I'm passing your message to our {team} team. {NO_REPEAT}"
-    return HandoffMessage(text=text, team=decision.team, ask="")
+    pieces = (templates or shipped_templates()).pick(turn.locale)
+    wait = turn.waits.get(decision.team) if decision.team else None
+    team = team_label(pieces, decision, wait)
+    sentences = [
+        pieces.render("handover_plain", team=team),
+        wait_sentence(pieces, wait, turn.received_at, team),
+        pieces.render("no_repeat", team=team),
+    ]
+    return HandoffMessage(
+        text=" ".join(s for s in sentences if s),
+        team=decision.team,
+        ask="",
+        team_label=team,
+        locale=pieces.locale,
+        wait=wait,
+    )
+
+
+def team_label(pieces: Pieces, decision: Decision, wait: WaitEstimate | None) -> str:
+    """The team as the teams file labels it, else its name, else the locale's "support"."""
+    if wait is not None:
+        return wait.label
+    return decision.team or pieces.texts["default_team"]
+
+
+def checked_sentence(pieces: Pieces, titles: tuple[str, ...], team: str) -> str:
+    if not titles:
+        return ""
+    named = [pieces.render("article", title=title) for title in titles[:MAX_ARTICLES]]
+    if len(named) == 1:
+        return pieces.render("checked_one", articles=named[0], team=team)
+    listed = ", ".join(named[:-1]) + f" {pieces.texts['and']} {named[-1]}"
+    return pieces.render("checked_many", articles=listed, team=team)
+
+
+def wait_sentence(pieces: Pieces, wait: WaitEstimate | None, now: datetime, team: str) -> str:
+    """The live wait; nothing at all when the queue gave no estimate for the team."""
+    if wait is None:
+        return ""
+    if wait.minutes is not None:
+        if wait.minutes == 1:
+            return pieces.render("wait_one_minute", team=team)
+        return pieces.render("wait_minutes", minutes=wait.minutes, team=team)
+    if not wait.open and wait.opens_at is not None:
+        return pieces.render("wait_offline", opens=opening(pieces, wait.opens_at, now), team=team)
+    return pieces.render("wait_nobody", team=team)
+
+
+def opening(pieces: Pieces, opens_at: datetime, now: datetime) -> str:
+    """The opening as "today at 08:00", "tomorrow at 08:00" or "on Monday at 08:00"."""
+    if opens_at.tzinfo is not None and now.tzinfo is not None:
+        now = now.astimezone(opens_at.tzinfo)
+    days = (opens_at.date() - now.date()).days
+    time = f"{opens_at:%H:%M}"
+    if days == 0:
+        return pieces.render("opens_today", time=time)
+    if days == 1:
+        return pieces.render("opens_tomorrow", time=time)
+    return pieces.render("opens_on", weekday=pieces.weekdays[opens_at.weekday()], time=time)

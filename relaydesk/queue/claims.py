@@ -44,11 +44,18 @@ from relaydesk.conversations.models import (
     EventKind,
     Source,
 )
-from relaydesk.conversations.service import change_status
+from relaydesk.conversations.status import change_status
 from relaydesk.db import Database, utcnow
 from relaydesk.errors import Conflict, NotFound, Unprocessable
 from relaydesk.policy import outcomes
-from relaydesk.queue.models import FENCING_ROW_ID, Agent, AgentStatus, Claim, QueueFencing
+from relaydesk.queue.models import (
+    FENCING_ROW_ID,
+    Agent,
+    AgentRole,
+    AgentStatus,
+    Claim,
+    QueueFencing,
+)
 
 # Retries after an IntegrityError: each one means another claimer committed first, so the
 # next attempt sees their claim and picks something else.
@@ -61,6 +68,7 @@ class Released(StrEnum):
     """Why a claim ended (``claims.reason``)."""
 
     RELEASED = "released"
+    REASSIGNED = "reassigned"
     TRANSFERRED = "transferred"
     RESOLVED = "resolved"
     HANDED_BACK = "handed_back_to_ai"
@@ -237,6 +245,7 @@ def hand_back_to_ai(db: Database, conversation_id: str, token: int) -> Claim:
 
 _NEXT_STATUS = {
     Released.RELEASED: ConversationStatus.WAITING_FOR_HUMAN,
+    Released.REASSIGNED: ConversationStatus.ASSIGNED,
     Released.TRANSFERRED: ConversationStatus.WAITING_FOR_HUMAN,
     Released.RESOLVED: ConversationStatus.RESOLVED,
     Released.HANDED_BACK: ConversationStatus.OPEN,
@@ -274,6 +283,69 @@ def _end(
     session.flush()
     session.expunge(owner)
     return owner
+
+
+def reassign(
+    db: Database, conversation_id: str, to_agent_id: str, by_agent_id: str, token: int | None
+) -> Claim:
+    """Move an owned conversation to another agent in one transaction, so it is never
+    unowned in between. The owner reassigns with their token; an admin may without one."""
+    for _ in range(CLAIM_ATTEMPTS):
+        try:
+            with db.write() as session:
+                by = session.get(Agent, by_agent_id)
+                if by is None:
+                    raise NotFound(f"agent {by_agent_id} does not exist")
+                if token is None:
+                    if by.role != AgentRole.ADMIN:
+                        raise Conflict(
+                            "only the owner (with their claim token) or an admin may reassign"
+                        )
+                    owner = _active_claim(session, conversation_id)
+                    if owner is None:
+                        raise Conflict(f"conversation {conversation_id} is not claimed by anyone")
+                    token = owner.fencing_token
+                to_agent = _available_agent(session, to_agent_id)
+                active = _active_claims(session, to_agent.id)
+                if active >= to_agent.capacity:
+                    raise Conflict(
+                        f"agent {to_agent.name} already has {active} conversations "
+                        f"(capacity {to_agent.capacity})"
+                    )
+                _end(session, conversation_id, token, Released.REASSIGNED, None)
+                session.flush()  # the old claim is released before the new one is inserted
+                return _assign(session, to_agent, _locked_conversation(session, conversation_id))
+        except IntegrityError:
+            continue
+    raise Conflict(f"could not reassign conversation {conversation_id} under contention; retry")
+
+
+def assign_waiting(db: Database, teams: list[str]) -> list[Claim]:
+    """Auto-assignment for ``teams``: every available agent of those teams with spare
+    capacity claims the next waiting conversation, least-loaded agents first, until the
+    queues are empty or everyone is full. Safe to call from any number of processes."""
+    if not teams:
+        return []
+    with db.read() as session:
+        agents = session.scalars(select(Agent).where(Agent.status == AgentStatus.AVAILABLE)).all()
+        candidates = [a.id for a in agents if set(a.teams or []) & set(teams)]
+        load = {agent_id: _active_claims(session, agent_id) for agent_id in candidates}
+    claimed: list[Claim] = []
+    progress = True
+    while progress:
+        progress = False
+        for agent_id in sorted(load, key=lambda a: (load[a], a)):
+            try:
+                got = claim_next(db, agent_id, teams)
+            except Conflict:  # the agent went away meanwhile
+                del load[agent_id]
+                progress = True
+                break
+            if got is not None:
+                claimed.append(got)
+                load[agent_id] += 1
+                progress = True
+    return claimed
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -331,10 +403,12 @@ def _priority_rank() -> ColumnElement[int]:
 __all__ = [
     "CLAIM_ATTEMPTS",
     "Released",
+    "assign_waiting",
     "check_owner",
     "claim",
     "claim_next",
     "hand_back_to_ai",
+    "reassign",
     "release",
     "resolve",
     "transfer",

@@ -54,6 +54,8 @@ class Agent(Base):
     teams: Mapped[list[str]] = mapped_column(JSONType, default=list)
     capacity: Mapped[int] = mapped_column(Integer, default=1)  # conversations at once
     status: Mapped[str] = mapped_column(String(32), default=AgentStatus.AVAILABLE)
+    # scrypt, see relaydesk.queue.agents; None: the agent cannot sign in to the workspace.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -72,6 +74,8 @@ class Claim(Base):
         ),
         # Counting an agent's active claims (capacity) reads only this index.
         Index("ix_claims_agent_active", "agent_id", "released_at"),
+        # Claims released recently: the handle time in wait estimates.
+        Index("ix_claims_released", "released_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)

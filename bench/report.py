@@ -228,6 +228,15 @@ rewrites this page. Options: `--messages N --concurrency C --backends sqlite,pos
   The pure path gained about 70 µs: CEL evaluation with flat variables (about 30 µs), money
   detection, and the reason strings. The machine was shared with other load during these
   runs, so expect some spread between runs.
+- **An honest handoff costs a few milliseconds more.** Since handoffs carry the live wait and
+  the agent's context packet (issue 6), a stored message on SQLite went from p50 8.2 ms to
+  about 12 ms. Building the turn now reads the live queue of every team (five aggregate
+  queries: waiting by team, agents on shift, busy slots, handoffs in the last hour, recent
+  handle times), about 3-4 ms on SQLite and 10 ms on PostgreSQL (see *Reading the live
+  queue* below); the pure path gained about 250 µs for the templated message and the
+  packet (relevance stemming, the packet's models). The queue is read before the decision
+  because the policy and the handoff both need it; a per-process cache of a second or two
+  would remove most of it under load, at the price of an estimate that old.
 
 ## Results ({date})
 

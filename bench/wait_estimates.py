@@ -18,12 +18,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from relaydesk.conversations.models import Event, EventKind, Source
 from relaydesk.db import Database, utcnow
 from relaydesk.queue.claims import claim_next, release
-from relaydesk.queue.inbox import inbox
+from relaydesk.queue.inbox import WAITING_SHOWN, inbox
+from relaydesk.queue.models import Agent
 from relaydesk.queue.teams import load_teams
 from relaydesk.queue.wait import wait_estimates
 from relaydesk.settings import DEMO_DIR
@@ -35,6 +36,7 @@ from servers import Backend, load_support, open_backend
 SECTION = "wait"
 CALLS = 200
 AGENTS = 50
+CAPACITY = 3
 RELEASED = 500
 
 
@@ -47,6 +49,8 @@ def prepare(backend: Backend, conversations: int) -> Database:
     database = Database(backend.make_url(f"wait_{int(time.time() * 1000) % 10**8}"))
     database.upgrade()
     agents = load_support("queue").fill_queue(database, conversations + RELEASED, AGENTS)
+    with database.write() as session:  # three chats at once each, as in a real team
+        session.execute(update(Agent).values(capacity=CAPACITY))
     now = utcnow()
     with database.write() as session:
         rows = [
@@ -60,8 +64,8 @@ def prepare(backend: Backend, conversations: int) -> Database:
             for i in range(conversations + RELEASED)
         ]
         session.execute(insert(Event), rows)
-    for _ in range(RELEASED):
-        got = claim_next(database, agents[0])
+    for number in range(RELEASED):
+        got = claim_next(database, agents[number % AGENTS])
         assert got is not None
         release(database, got.conversation_id, got.fencing_token)
     return database
@@ -84,7 +88,7 @@ def run(backend: Backend, conversations: int) -> dict[str, list[float]]:
     with database.read() as session:
         results["wait_estimates"] = timed(lambda: wait_estimates(session, teams, [], now), CALLS)
         rows = inbox(session, teams)
-        assert len(rows) == conversations + RELEASED
+        assert len(rows) == WAITING_SHOWN  # the next 200 waiting; nobody is assigned
         results["inbox"] = timed(lambda: inbox(session, teams), CALLS // 10)
     database.dispose()
     return results
@@ -118,10 +122,12 @@ def main(argv: list[str] | None = None) -> int:
         section = (
             f"## Reading the live queue ({date})\n\n"
             f"`bench/wait_estimates.py`: {waiting:,} conversations waiting for one team, "
-            f"{AGENTS} agents, {RELEASED} released claims. `wait_estimates` runs for every "
-            "message (its turn carries the wait for each team, for the handoff message); "
-            f"`inbox` lists all {waiting + RELEASED:,} queued conversations with SLA timers "
-            "(a workspace poll reads one team's share of this).\n\n"
+            f"{AGENTS} agents (3 chats each), {RELEASED} released claims. "
+            "`wait_estimates` runs for every message (its turn carries the wait for each team, "
+            "for the handoff message); "
+            f"`inbox` lists the next {WAITING_SHOWN} of the {waiting + RELEASED:,} waiting "
+            "conversations with their SLA timers, plus every owned one (what each workspace "
+            "poll, every 2 s, reads).\n\n"
             f"{table}\n\n{machine_facts(versions)}\n"
         )
         DOCS.write_text(replace_section(DOCS.read_text(), SECTION, section))

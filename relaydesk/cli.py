@@ -23,6 +23,7 @@ from relaydesk.demo.loader import DEMO_KEY_NAME, load_demo, rotate_demo_key, rot
 from relaydesk.errors import RelaydeskError
 from relaydesk.permissions import api_keys
 from relaydesk.policy.commands import audit_app, policy_app, why
+from relaydesk.queue.commands import agent_app
 from relaydesk.startup import load_parts
 
 app = typer.Typer(help="Relaydesk: AI and people working together on customer support.")
@@ -33,6 +34,7 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(capacity_app, name="capacity")
+app.add_typer(agent_app, name="agent")
 app.command()(why)
 console = Console()
 

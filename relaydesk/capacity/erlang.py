@@ -124,6 +124,10 @@ def _erlang_b(agents: int, traffic: float) -> float:
     blocking = 1.0
     for n in range(1, agents + 1):
         blocking = traffic * blocking / (n + traffic * blocking)
+        if blocking < 1e-300:
+            # It only falls from here (by about traffic / n a step): stop before it
+            # underflows, rather than walk thousands of servers to reach zero.
+            return 0.0
     return blocking
 
 

@@ -85,6 +85,9 @@ class Event(Base):
         Index("ix_events_conversation", "conversation_id", "id"),
         Index("ix_events_caused_by", "caused_by"),
         Index("ix_events_kind", "kind", "id"),
+        # A conversation's latest handoff (its queue priority), without scanning every
+        # handoff: SQLite otherwise picks ix_events_kind and reads all of them per row.
+        Index("ix_events_conversation_kind", "conversation_id", "kind", "id"),
         # Handoffs in the last hour, per team, for wait estimates.
         Index("ix_events_kind_created", "kind", "created_at"),
         # One decision per message, even if a retry and a resume race to record it.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from relaydesk.conversations import repository
@@ -14,9 +16,11 @@ from relaydesk.conversations.schemas import (
     HandoffOut,
     MessageResult,
     ReplyOut,
+    WaitOut,
 )
 from relaydesk.errors import NotFound
 from relaydesk.policy.decision import Decision
+from relaydesk.queue.wait import WaitEstimate
 
 
 def message_result(session: Session, message_id: int, replayed: bool) -> MessageResult:
@@ -34,7 +38,7 @@ def message_result(session: Session, message_id: int, replayed: bool) -> Message
         elif event.kind == EventKind.MESSAGE_OUT:
             reply = ReplyOut(text=event.text or "", citations=event.payload["citations"])
         elif event.kind == EventKind.HANDOFF:
-            handoff = HandoffOut(text=event.text or "", team=event.payload["team"])
+            handoff = handoff_out(event.text or "", event.payload)
     if decision is None:
         raise NotFound(f"message {message_id} has no decision yet")
     return MessageResult(
@@ -64,3 +68,16 @@ def conversation_detail(session: Session, conversation_id: str) -> ConversationD
         customer=CustomerRead.model_validate(customer),
         events=[EventRead.model_validate(e) for e in events],
     )
+
+
+def handoff_out(text: str, payload: dict[str, Any]) -> HandoffOut:
+    """The stored handoff as the API shows it (older handoffs have no wait)."""
+    wait = payload.get("wait")
+    shown = None
+    if isinstance(wait, dict):
+        stored = WaitEstimate.model_validate(wait)
+        shown = WaitOut(
+            minutes=stored.minutes, phrase=stored.phrase, open=stored.open, opens_at=stored.opens_at
+        )
+    return HandoffOut(text=text, team=payload.get("team"), team_label=payload.get("team_label"),
+                      wait=shown)  # fmt: skip

@@ -109,9 +109,20 @@ class ReplyOut(BaseModel):
     citations: list[dict[str, Any]]
 
 
+class WaitOut(BaseModel):
+    """The wait the customer was told, and when a closed team opens."""
+
+    minutes: int | None
+    phrase: str
+    open: bool
+    opens_at: datetime | None = None
+
+
 class HandoffOut(BaseModel):
     text: str
     team: str | None
+    team_label: str | None = None
+    wait: WaitOut | None = None
 
 
 class MessageResult(BaseModel):

@@ -254,6 +254,7 @@ def build_turn(session: Session, message_id: int, parts: Parts) -> Turn:
         channel=message.channel or conversation.channel,
         customer=CustomerContext(
             id=customer.id,
+            name=customer.name,
             tier=customer.tier,
             vip=customer.tier == "vip",
             attributes=customer.attributes,

@@ -20,6 +20,7 @@ class Frozen(BaseModel):
 
 class CustomerContext(Frozen):
     id: str
+    name: str | None = None
     tier: str | None = None
     vip: bool = False
     attributes: dict[str, object] = Field(default_factory=dict)

@@ -103,8 +103,8 @@ def build_packet(
 
 def summarize(turn: Turn, decision: Decision) -> str:
     customer = turn.customer
-    name = customer.attributes.get("name")
-    who = str(name) if name else f"Customer {customer.id}"
+    name = customer.name or customer.attributes.get("name")
+    who = str(name) if name else "The customer"
     if customer.vip:
         who += " (VIP)"
     elif customer.tier:
@@ -163,7 +163,6 @@ def packet_decision(decision: Decision) -> PacketDecision:
 
 def packet_attempt(text: str, attempt: Attempt) -> PacketAttempt:
     asked = topic_words(text)
-    cited = {c.article_id for c in attempt.citations}
     articles = tuple(
         PacketArticle(
             title=c.title,
@@ -171,7 +170,7 @@ def packet_attempt(text: str, attempt: Attempt) -> PacketAttempt:
             url=c.url,
             rank=rank,
             cited=c in attempt.citations,
-            relevant=is_relevant(c, asked, cited),
+            relevant=is_relevant(c, asked),
         )
         for rank, c in enumerate(attempt.checked, start=1)
     )

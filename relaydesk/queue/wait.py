@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
@@ -128,7 +129,9 @@ def read_loads(
             .group_by(Conversation.team)
         ).all()
     )
-    agents = session.scalars(select(Agent).where(Agent.status == AgentStatus.AVAILABLE)).all()
+    agents = session.execute(
+        select(Agent.id, Agent.teams, Agent.capacity).where(Agent.status == AgentStatus.AVAILABLE)
+    ).all()
     busy = dict(
         session.execute(
             select(Claim.agent_id, func.count())
@@ -144,31 +147,36 @@ def read_loads(
             .group_by(Conversation.team)
         ).all()
     )
-    handled: dict[str, list[float]] = {}
-    recent = session.execute(
-        select(Conversation.team, Claim.claimed_at, Claim.released_at)
-        .join(Conversation, Conversation.id == Claim.conversation_id)
-        .where(Claim.released_at >= now_utc - HANDLE_WINDOW)
-    ).all()
-    for team, claimed_at, released_at in recent:
-        if team is None or released_at is None:
-            continue
-        handled.setdefault(team, []).append((released_at - claimed_at).total_seconds() / 60.0)
+    minutes = _minutes_between(Claim.claimed_at, Claim.released_at, session)
+    handled = {
+        team: (count, total)
+        for team, count, total in session.execute(
+            select(Conversation.team, func.count(), func.sum(minutes))
+            .join(Conversation, Conversation.id == Claim.conversation_id)
+            .where(Claim.released_at >= now_utc - HANDLE_WINDOW)
+            .group_by(Conversation.team)
+        ).all()
+    }
     loads = {}
     for name in names:
         members = [agent for agent in agents if name in (agent.teams or [])]
-        durations = handled.get(name, [])
+        count, total = handled.get(name, (0, 0.0))
         loads[name] = TeamLoad(
             waiting=int(waiting.get(name, 0)),
             agents=len(members),
             slots=sum(agent.capacity for agent in members),
             busy_slots=sum(min(int(busy.get(agent.id, 0)), agent.capacity) for agent in members),
             arrivals_last_hour=int(arrivals.get(name, 0)),
-            handle_minutes=(
-                sum(durations) / len(durations) if len(durations) >= MIN_HANDLE_SAMPLES else None
-            ),
+            handle_minutes=float(total) / count if count >= MIN_HANDLE_SAMPLES else None,
         )
     return loads
+
+
+def _minutes_between(start: Any, end: Any, session: Session) -> Any:
+    """``end - start`` in minutes, computed by the database (no rows fetched to sum them)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(end) - func.julianday(start)) * 1440.0
+    return func.extract("epoch", end - start) / 60.0
 
 
 def wait_estimates(

@@ -158,7 +158,8 @@ def _customer(row: Mapping[str, Any], context: Mapping[str, Any]) -> list[tuple[
         if key in context:
             shown.append((_label(key), _show(context[key])))
     attributes = {**_dict(row.get("attributes")), **_dict(context.get("attributes"))}
-    shown += [(_label(k), _show(v)) for k, v in attributes.items() if k not in ("name", "email")]
+    already = {"name", "email", "tier", "vip", "recent_recontacts", "open_conversations", "locale"}
+    shown += [(_label(k), _show(v)) for k, v in attributes.items() if k not in already]
     return shown
 
 

@@ -22,6 +22,13 @@ BILLING_ARTICLE = Citation(
     url="https://help.example/billing",
     heading="Seeing two charges",
 )
+SHIPPING_ARTICLE = Citation(
+    article_id="kb-shipping",
+    title="Shipping times and costs",
+    version="v1",
+    url="https://help.example/shipping",
+    heading="How long delivery takes",
+)
 WARRANTY_ARTICLE = Citation(
     article_id="kb-warranty",
     title="Warranty and faulty shoes",

@@ -75,10 +75,9 @@ def test_the_decision_names_every_rule_with_owner_and_why() -> None:
 
 def test_the_summary_says_who_what_and_why() -> None:
     plain = build_packet(turn("refund status", tier="gold"), signals(), attempt(), decision())
-    assert plain.summary.startswith('Customer customer-1 (gold tier) asked: "refund status". It')
-    given = with_waits(
-        turn("Hi. Why was I charged twice?", attributes={"name": "Ana Ruiz"}), wait(4)
-    )
+    # No name (a web visitor): no internal id in a sentence meant for people.
+    assert plain.summary.startswith('The customer (gold tier) asked: "refund status". It')
+    given = with_waits(turn("Hi. Why was I charged twice?", name="Ana Ruiz"), wait(4))
     packet = build_packet(given, signals(), attempt(), decision())
     assert packet.summary == (
         'Ana Ruiz asked: "Why was I charged twice?" It came to a person because the customer '

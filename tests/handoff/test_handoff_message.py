@@ -9,6 +9,7 @@ from factories import turn
 from handoff_values import (
     BILLING_ARTICLE,
     PARIS,
+    SHIPPING_ARTICLE,
     WARRANTY_ARTICLE,
     attempt,
     decision,
@@ -181,16 +182,25 @@ def test_an_offline_team_opening_later_today() -> None:
     assert "opens today at 14:30" in compose("en", wait(None, open=False, opens_at=later))
 
 
-def test_only_relevant_articles_are_named_and_cited_ones_always() -> None:
+def test_only_relevant_articles_are_named_even_when_an_irrelevant_one_was_cited() -> None:
     given = with_waits(turn(CHARGED_TWICE), wait(7))
     read = attempt(WARRANTY_ARTICLE, BILLING_ARTICLE)
     message = compose_handoff(given, signals(), read, decision())
     assert message.checked == ("Billing, charges and invoices",)
+    # Retrieval ranks something first for any message; being cited does not make it relevant.
     cited = attempt(WARRANTY_ARTICLE, BILLING_ARTICLE, cited=(WARRANTY_ARTICLE,))
     both = compose_handoff(given, signals(), cited, decision())
-    assert both.checked == ("Warranty and faulty shoes", "Billing, charges and invoices")
-    assert '"Warranty and faulty shoes" and "Billing, charges and invoices"' in both.text
-    assert "help articles" in both.text
+    assert both.checked == ("Billing, charges and invoices",)
+    assert "Warranty" not in both.text
+    assert 'help article "Billing, charges and invoices"' in both.text
+
+
+def test_words_common_to_all_support_messages_do_not_make_an_article_relevant() -> None:
+    text = "This is the third time I'm asking. Can I please talk to a real person?"
+    shipping = attempt(SHIPPING_ARTICLE, cited=(SHIPPING_ARTICLE,))
+    message = compose_handoff(with_waits(turn(text), wait(1)), signals(), shipping, decision())
+    assert message.checked == ()
+    assert "checked" not in message.text
 
 
 def test_no_wait_is_promised_without_an_estimate() -> None:

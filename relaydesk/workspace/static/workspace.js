@@ -64,6 +64,30 @@
     }
   });
 
+  // A poll sent just before this page claimed (or replied) can come back with owner
+  // controls for the claim the page already shows. Redrawing them would wipe a reply being
+  // typed, so they are swapped only when the claim really changed; and then what the agent
+  // had typed is kept.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    const target = event.detail.target;
+    if (!target || target.id !== "owner-controls") return;
+    const incoming = event.detail.fragment.querySelector
+      ? event.detail.fragment.querySelector("#owner-controls")
+      : null;
+    const token = incoming ? incoming.dataset.claimToken : null;
+    if (token !== null && token === target.dataset.claimToken) {
+      event.detail.shouldSwap = false;
+      return;
+    }
+    const box = document.getElementById("reply-text");
+    const draft = box ? box.value : "";
+    if (!draft) return;
+    setTimeout(function () {
+      const fresh = document.getElementById("reply-text");
+      if (fresh && !fresh.value) fresh.value = draft;
+    }, 0);
+  });
+
   // Two polls can overlap around an action: an event already shown is not shown twice.
   document.addEventListener("htmx:afterSwap", function (event) {
     const transcript = document.getElementById("transcript");

@@ -21,18 +21,16 @@ from relaydesk.channels.ratelimit import WidgetLimits
 from relaydesk.channels.transcript import WidgetEvent, latest_human_author, visible_events
 from relaydesk.channels.visitor import START_AGAIN, InvalidVisitorToken, Visitor, VisitorTokens
 from relaydesk.conversations.models import Conversation
-from relaydesk.conversations.results import message_result
+from relaydesk.conversations.results import count_message, message_result
 from relaydesk.conversations.schemas import (
     CustomerIn,
     MessageCreate,
-    MessageResult,
     MessageText,
     StorableStr,
 )
 from relaydesk.conversations.service import Inbound, handle_message
 from relaydesk.deps import DatabaseDep, MetricsDep, PartsDep, SettingsDep
 from relaydesk.errors import NotFound, Unauthorized, Unprocessable
-from relaydesk.metrics import Metrics
 
 CHANNEL = "web"
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <visitor token>")
@@ -175,7 +173,7 @@ def post_message(
         conversation = session.get(Conversation, result.conversation_id)
         assert conversation is not None
         events = visible_events(session, conversation.id, after=stored.message_id - 1).events
-    _count(metrics, result)
+    count_message(metrics, CHANNEL, result)
     if result.replayed:
         response.status_code = 200
     continued = visitor.model_copy(update={"conversation_id": conversation.id})
@@ -237,18 +235,6 @@ def _message_create(visitor: Visitor, body: WidgetMessageCreate) -> MessageCreat
         )
     except ValidationError as error:  # the token and body were checked; this is a backstop
         raise Unprocessable(f"the message could not be accepted: {error}") from None
-
-
-def _count(metrics: Metrics, result: MessageResult) -> None:
-    if result.replayed:
-        metrics.replays.inc()
-        return
-    decision = result.decision
-    metrics.messages.labels(CHANNEL, decision.route).inc()
-    metrics.decisions.labels(
-        decision.matched_rules[0]["id"], decision.route, decision.policy_version,
-        decision.arm or "none",
-    ).inc()  # fmt: skip
 
 
 router.include_router(api)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Response
 
 from relaydesk.conversations import repository
 from relaydesk.conversations.models import ConversationStatus
-from relaydesk.conversations.results import conversation_detail, message_result
+from relaydesk.conversations.results import conversation_detail, count_message, message_result
 from relaydesk.conversations.schemas import (
     ConversationDetail,
     ConversationPage,
@@ -48,15 +48,8 @@ def post_message(
     stored = handle_message(database, parts, inbound, wait=settings.idempotency_wait_seconds)
     with database.read() as session:
         result = message_result(session, stored.message_id, replayed=not stored.created)
-    if stored.created:
-        decision = result.decision
-        metrics.messages.labels(body.channel, decision.route).inc()
-        metrics.decisions.labels(
-            decision.matched_rules[0]["id"], decision.route, decision.policy_version,
-            decision.arm or "none",
-        ).inc()  # fmt: skip
-    else:
-        metrics.replays.inc()
+    count_message(metrics, body.channel, result)
+    if not stored.created:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"
     return result

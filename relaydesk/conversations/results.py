@@ -19,6 +19,7 @@ from relaydesk.conversations.schemas import (
     WaitOut,
 )
 from relaydesk.errors import NotFound
+from relaydesk.metrics import Metrics
 from relaydesk.policy.decision import Decision
 from relaydesk.queue.wait import WaitEstimate
 
@@ -81,3 +82,16 @@ def handoff_out(text: str, payload: dict[str, Any]) -> HandoffOut:
         )
     return HandoffOut(text=text, team=payload.get("team"), team_label=payload.get("team_label"),
                       wait=shown)  # fmt: skip
+
+
+def count_message(metrics: Metrics, channel: str, result: MessageResult) -> None:
+    """The message and decision counters, once per message (a replay counts as a replay)."""
+    if result.replayed:
+        metrics.replays.inc()
+        return
+    decision = result.decision
+    metrics.messages.labels(channel, decision.route).inc()
+    metrics.decisions.labels(
+        decision.matched_rules[0]["id"], decision.route, decision.policy_version,
+        decision.arm or "none",
+    ).inc()  # fmt: skip

@@ -230,13 +230,16 @@ rewrites this page. Options: `--messages N --concurrency C --backends sqlite,pos
   runs, so expect some spread between runs.
 - **An honest handoff costs a few milliseconds more.** Since handoffs carry the live wait and
   the agent's context packet (issue 6), a stored message on SQLite went from p50 8.2 ms to
-  about 12 ms. Building the turn now reads the live queue of every team (five aggregate
-  queries: waiting by team, agents on shift, busy slots, handoffs in the last hour, recent
-  handle times), about 3-4 ms on SQLite and 10 ms on PostgreSQL (see *Reading the live
-  queue* below); the pure path gained about 250 µs for the templated message and the
-  packet (relevance stemming, the packet's models). The queue is read before the decision
-  because the policy and the handoff both need it; a per-process cache of a second or two
-  would remove most of it under load, at the price of an estimate that old.
+  about 12.5 ms (PostgreSQL 15.9 to 29 ms), and HTTP at c=8 from 61 to 40 msg/s (PostgreSQL
+  37 to 26). Building the turn now reads the live queue of every team, because the handoff
+  message (and later the policy) needs it before the decision: two round trips of aggregates
+  (waiting by team, handoffs in the last hour, recent handle times; agents on shift and
+  their active claims), 4.6 ms on SQLite and 8.2 ms on PostgreSQL with 2,500 queued (see
+  *Reading the live queue*; five separate queries took 12.5 ms on PostgreSQL). The pure path
+  gained about 170 µs for the templated message and the packet. The rest of the HTTP drop is
+  not yet explained by a profile; the machine was also noisier in these runs. A per-process
+  cache of the estimates for a second or two would remove most of the queue read under load,
+  at the price of an estimate that old.
 
 ## Results ({date})
 

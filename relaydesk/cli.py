@@ -21,6 +21,7 @@ from relaydesk.conversations.service import Inbound, handle_message, resume_pend
 from relaydesk.db import Database
 from relaydesk.demo.loader import DEMO_KEY_NAME, load_demo, rotate_demo_key, rotate_demo_password
 from relaydesk.errors import RelaydeskError
+from relaydesk.eval_commands import eval_app
 from relaydesk.permissions import api_keys
 from relaydesk.policy.commands import audit_app, policy_app, why
 from relaydesk.queue.commands import agent_app
@@ -35,6 +36,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(capacity_app, name="capacity")
 app.add_typer(agent_app, name="agent")
+app.add_typer(eval_app, name="eval")
 app.command()(why)
 console = Console()
 

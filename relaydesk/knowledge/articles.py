@@ -21,12 +21,15 @@ class Article(BaseModel):
     body: str
     category: str | None = None
     url: str | None = None
+    # The store's revision number (1 for an article read straight from files). A citation
+    # names it, with the content hash, so a decision can be traced to the exact text.
+    version: int = 1
 
     @property
-    def version(self) -> str:
-        """A content hash: a citation names exactly the text it was answered from."""
-        digest = hashlib.sha256(f"{self.title}\n{self.body}".encode()).hexdigest()
-        return digest[:12]
+    def content_hash(self) -> str:
+        """What decides whether an import changed the article (and needs re-indexing)."""
+        canonical = "\x1f".join((self.title, self.body, self.category or "", self.url or ""))
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class Passage(BaseModel):

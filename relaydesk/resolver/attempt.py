@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict
-
 from relaydesk.conversations.turn import Turn
 from relaydesk.knowledge.index import Hit, KnowledgeIndex
+from relaydesk.resolver.types import Attempt, Citation
 from relaydesk.signals.types import Signals
 
 ANSWER_BAR = 0.5  # below this coverage the resolver says it has no answer
@@ -23,35 +22,13 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _MARKUP = re.compile(r"^\s*(?:[-*+]\s+|\d+\.\s+)|\*\*|__|`")
 
 
-class Citation(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    article_id: str
-    title: str
-    version: str
-    url: str | None
-    heading: str
-
-
-class Attempt(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    has_answer: bool
-    answer: str | None
-    confidence: float
-    coverage: float  # did retrieval find anything relevant (best hit's topic-word coverage)
-    citations: tuple[Citation, ...] = ()
-    checked: tuple[Citation, ...] = ()  # every passage read, cited or not
-    proposed_actions: tuple[str, ...] = ()
-    ambiguity: float = 0.0  # runner-up article's score over the best one's
-
-
 def _cite(hit: Hit) -> Citation:
     article = hit.passage.article
     return Citation(
         article_id=article.id,
         title=article.title,
         version=article.version,
+        content_hash=article.content_hash[:12],
         url=article.url,
         heading=hit.passage.heading,
     )

@@ -18,21 +18,21 @@ QUIET = Signal(value=False, score=0.0)
 BILLING_ARTICLE = Citation(
     article_id="kb-billing-payments",
     title="Billing, charges and invoices",
-    version="v1",
+    version=1,
     url="https://help.example/billing",
     heading="Seeing two charges",
 )
 SHIPPING_ARTICLE = Citation(
     article_id="kb-shipping",
     title="Shipping times and costs",
-    version="v1",
+    version=1,
     url="https://help.example/shipping",
     heading="How long delivery takes",
 )
 WARRANTY_ARTICLE = Citation(
     article_id="kb-warranty",
     title="Warranty and faulty shoes",
-    version="v1",
+    version=1,
     url="https://help.example/warranty",
     heading="What our warranty covers",
 )

@@ -37,7 +37,7 @@ def test_articles_are_cut_into_passages_at_headings() -> None:
 def test_version_changes_with_content() -> None:
     article = parse_markdown(ARTICLE, "a.md")
     edited = parse_markdown(ARTICLE.replace("30 days", "14 days"), "a.md")
-    assert article.version != edited.version
+    assert article.content_hash != edited.content_hash
 
 
 def test_front_matter_is_required() -> None:

@@ -8,7 +8,8 @@ BIN := $(VENV)/bin
 $(BIN)/relaydesk: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet torch==2.13.0  # the CPU build first (see pyproject's dense extra)
+	$(BIN)/pip install --quiet -e '.[dev,dense,llm]'
 	touch $@
 
 serve: $(BIN)/relaydesk

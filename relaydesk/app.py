@@ -17,20 +17,23 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relaydesk import __version__
+from relaydesk.actions.api import router as actions_router
 from relaydesk.channels.widget import router as widget_router
 from relaydesk.conversations.api import router as conversations_router
 from relaydesk.conversations.service import resume_pending
 from relaydesk.db import Database
 from relaydesk.deps import DatabaseDep, MetricsDep
 from relaydesk.errors import RelaydeskError
+from relaydesk.knowledge.api import router as knowledge_router
 from relaydesk.metrics import Metrics
+from relaydesk.permissions.api import router as permissions_router
 from relaydesk.policy.api import router as policy_router
 from relaydesk.policy.compile import PolicyInvalid
 from relaydesk.policy.runtime import PolicyRuntime
 from relaydesk.policy.schemas import ProblemOut
 from relaydesk.queue.api import router as queue_router
 from relaydesk.settings import MAX_BODY_BYTES, Settings
-from relaydesk.startup import load_parts
+from relaydesk.startup import load_knowledge, load_parts
 from relaydesk.workspace import STATIC_PATH, static_files
 from relaydesk.workspace import router as workspace_router
 
@@ -47,7 +50,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.auto_migrate:
             database.upgrade()
         app.state.database = database
-        app.state.parts = load_parts(settings, database)
+        app.state.knowledge_runtime = load_knowledge(settings, database)
+        app.state.parts = load_parts(settings, database, app.state.knowledge_runtime.index)
+        if app.state.parts.actions is not None:  # relaydesk_actions_total counts every run
+            app.state.parts.actions.metrics = app.state.metrics
         app.state.policy_runtime = PolicyRuntime(
             settings.policy_refresh_seconds, settings.pilot_holdout_share
         )
@@ -70,7 +76,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_error_handlers(app)
     app.include_router(conversations_router)
     app.include_router(policy_router)
+    app.include_router(knowledge_router)
     app.include_router(queue_router)
+    app.include_router(actions_router)
+    app.include_router(permissions_router)
     app.include_router(widget_router)
     app.include_router(workspace_router)
     app.mount(STATIC_PATH, static_files(), name="workspace-static")

@@ -22,7 +22,9 @@ from relaydesk.db import Database
 from relaydesk.demo.loader import DEMO_KEY_NAME, load_demo, rotate_demo_key, rotate_demo_password
 from relaydesk.errors import RelaydeskError
 from relaydesk.eval_commands import eval_app
+from relaydesk.knowledge.commands import kb_app
 from relaydesk.permissions import api_keys
+from relaydesk.permissions.commands import authz_app
 from relaydesk.policy.commands import audit_app, policy_app, why
 from relaydesk.queue.commands import agent_app
 from relaydesk.startup import load_parts
@@ -37,6 +39,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(capacity_app, name="capacity")
 app.add_typer(agent_app, name="agent")
 app.add_typer(eval_app, name="eval")
+app.add_typer(kb_app, name="kb")
+app.add_typer(authz_app, name="authz")
 app.command()(why)
 console = Console()
 

@@ -9,6 +9,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from relaydesk.db import Database
 from relaydesk.errors import Unauthorized
+from relaydesk.knowledge.runtime import KnowledgeRuntime
 from relaydesk.metrics import Metrics
 from relaydesk.permissions.api_keys import authenticate
 from relaydesk.permissions.models import ApiKey
@@ -27,8 +28,10 @@ def get_database(request: Request) -> Database:
 
 def get_parts(request: Request) -> Parts:
     """The path's parts, with the policy version and pilot currently active in the database."""
+    database = request.app.state.database
+    knowledge: KnowledgeRuntime = request.app.state.knowledge_runtime
     runtime: PolicyRuntime = request.app.state.policy_runtime
-    return runtime.apply(request.app.state.database, request.app.state.parts)
+    return runtime.apply(database, knowledge.apply(database, request.app.state.parts))
 
 
 def get_policy_runtime(request: Request) -> PolicyRuntime:

@@ -33,6 +33,14 @@ class Metrics:
             ["rule", "route", "policy_version", "arm"],
             registry=self.registry,
         )
+        # Every action asked for, wherever (the message path, a delegated agent, an approval):
+        # bounded labels, as actions come from the registry and statuses are five words.
+        self.actions = Counter(
+            "relaydesk_actions_total",
+            "Actions asked for, by action, what happened, and the kind of actor asking.",
+            ["action", "status", "actor_kind"],
+            registry=self.registry,
+        )
         self.replays = Counter(
             "relaydesk_idempotent_replays_total",
             "Requests answered with the stored result of an earlier delivery.",

@@ -1,7 +1,10 @@
-"""The one path of a message: signals → AI attempt → policy → reply or handoff.
+"""The one path of a message: signals → AI attempt → actions → policy → reply or handoff.
 
-``run`` is pure: a ``Turn`` in, an ``Outcome`` out. Storing the message before it runs, and
-the outcome after, is the caller's job (``relaydesk.conversations.service``).
+``run`` takes a ``Turn`` and returns an ``Outcome``. Every stage is a pure function over typed
+values except the actions stage: it runs the AI's proposed actions that authorization allows,
+through ``parts.actions`` (``None`` in replays and benchmarks, which keeps ``run`` pure).
+Storing the message before it runs, and the outcome after, is the caller's job
+(``relaydesk.conversations.service``).
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
+from relaydesk.actions.stage import authorize_and_run, to_approving_team
 from relaydesk.conversations.turn import Turn
 from relaydesk.handoff import (
     ContextPacket,
@@ -28,8 +32,13 @@ from relaydesk.policy import Decision, Policy, Route, build_facts, decide, fail_
 from relaydesk.policy.pilots import CANDIDATE, Pilot, choose_arm
 from relaydesk.queue.teams import Teams
 from relaydesk.resolver import Attempt, Citation, attempt_answer
+from relaydesk.resolver.llm import llm_attempt_answer
+from relaydesk.resolver.providers import Provider
 from relaydesk.signals import Signals, detect_signals
 from relaydesk.signals.categories import Category
+
+if TYPE_CHECKING:
+    from relaydesk.actions.service import ActionRuntime
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +55,12 @@ class Parts:
     teams: Teams = field(default_factory=Teams)  # hours, SLAs, handle times
     # The handoff's wording per locale (relaydesk/handoff/templates.py).
     handoff_templates: Templates = field(default_factory=shipped_templates)
+    # Runs the AI's proposed actions after Cedar authorizes them; None: no actions (replays).
+    actions: ActionRuntime | None = None
+    # A language model composing the answer from the retrieved passages (its every sentence
+    # checked against them); None: the extractive resolver, which quotes them.
+    llm: Provider | None = None
+    llm_max_tokens: int = 400
 
     def routed_teams(self) -> list[str]:
         """Every team a handoff can go to: the teams file's and those the policies name."""
@@ -87,10 +102,11 @@ CLARIFY = (
 def run(turn: Turn, parts: Parts) -> Outcome:
     try:
         signals = detect_signals(turn, parts.categories)
-        attempt = attempt_answer(turn, signals, parts.knowledge)
+        attempt = resolve(turn, signals, parts)
+        attempt = authorize_and_run(turn, attempt, parts.actions)
         facts = build_facts(turn, signals, attempt)
         policy, arm = policy_for(turn, facts, parts)
-        decision = decide(facts, policy, arm)
+        decision = to_approving_team(decide(facts, policy, arm), attempt, policy.fail_safe_team)
         if decision.route in AI_ROUTES and not attempt.has_answer:
             error = ValueError(f"route {decision.route} chosen but the AI has no answer")
             decision = fail_safe_decision(policy, decision.matched_rules[0].id, error, arm)
@@ -99,6 +115,20 @@ def run(turn: Turn, parts: Parts) -> Outcome:
         # A broken stage must not strand the customer: a person takes over.
         log.exception("message path failed for message %s", turn.message_id)
         return fail_safe_outcome(turn, parts.policy, error, parts.handoff_templates)
+
+
+def resolve(turn: Turn, signals: Signals, parts: Parts) -> Attempt:
+    """The AI attempt: quoted from the knowledge base, or composed by a model and checked."""
+    if parts.llm is None:
+        return attempt_answer(turn, signals, parts.knowledge)
+    return llm_attempt_answer(
+        turn,
+        signals,
+        parts.knowledge,
+        parts.llm,
+        embedder=parts.knowledge.embedder,
+        max_tokens=parts.llm_max_tokens,
+    )
 
 
 def policy_for(turn: Turn, facts: dict[str, Any], parts: Parts) -> tuple[Policy, str | None]:

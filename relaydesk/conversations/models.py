@@ -37,6 +37,8 @@ class EventKind(StrEnum):
     NOTE = "note"
     STATUS_CHANGE = "status_change"
     FLAG = "flag"  # a person marked an AI answer as wrong (for the quality loop)
+    ACTION = "action"  # an action was asked for: its Cedar verdict and what happened
+    APPROVAL = "approval"  # an action waits for, got or was refused a person's approval
 
 
 class ConversationStatus(StrEnum):

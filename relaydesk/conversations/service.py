@@ -33,6 +33,7 @@ from relaydesk.conversations.status import change_status
 from relaydesk.conversations.turn import CustomerContext, HistoryEntry, Turn
 from relaydesk.db import Database, utcnow
 from relaydesk.errors import Conflict, NotFound, Unprocessable
+from relaydesk.permissions.actors import Actor
 from relaydesk.pipeline import Outcome, Parts, run
 from relaydesk.policy import outcomes
 from relaydesk.policy.records import append_record
@@ -47,8 +48,11 @@ POLL_SECONDS = 0.02
 @dataclass(frozen=True)
 class Inbound:
     message: MessageCreate
-    api_key_id: str | None = None
+    api_key_id: str | None = None  # scopes the Idempotency-Key (a delegated agent's: its grant)
     idempotency_key: str | None = None
+    # Who wrote it when not the customer in person: a delegated agent, from its grant token.
+    # It acts for its grant's customer only; the message says nothing about who the customer is.
+    actor: Actor | None = None
 
 
 @dataclass(frozen=True)
@@ -85,15 +89,16 @@ def _ingest_once(session: Session, inbound: Inbound) -> Stored:
     if earlier is not None:
         return Stored(earlier, created=False)
     message = inbound.message
-    conversation = _conversation_for(session, message)
+    conversation = _conversation_for(session, message, inbound.actor)
     event = Event(
         conversation_id=conversation.id,
         kind=EventKind.MESSAGE_IN,
-        source=Source.CUSTOMER,
+        source=inbound.actor.source if inbound.actor else Source.CUSTOMER,
+        actor=inbound.actor.label if inbound.actor else None,
         text=message.text,
         channel=message.channel,
         external_id=message.external_id,
-        payload={"request_hash": fingerprint},
+        payload={"request_hash": fingerprint, **_actor_payload(inbound.actor)},
     )
     session.add(event)
     session.flush()
@@ -134,7 +139,18 @@ def _earlier_delivery(session: Session, inbound: Inbound, fingerprint: str) -> i
     return None
 
 
-def _conversation_for(session: Session, message: MessageCreate) -> Conversation:
+def _actor_payload(actor: Actor | None) -> dict[str, object]:
+    """The actor as ``build_turn`` reads it back, and its chain (RFC 8693 ``act`` shape)."""
+    if actor is None:
+        return {}
+    return {"actor": actor.model_dump(mode="json"), "chain": actor.chain()}
+
+
+def _conversation_for(
+    session: Session, message: MessageCreate, actor: Actor | None = None
+) -> Conversation:
+    if actor is not None and actor.on_behalf_of is not None:
+        return _conversation_of(session, actor.on_behalf_of, message)
     if message.conversation_id is None:
         customer = _upsert_customer(session, message.customer)
         conversation = Conversation(customer_id=customer.id, channel=message.channel)
@@ -150,6 +166,23 @@ def _conversation_for(session: Session, message: MessageCreate) -> Conversation:
     if conversation.status == ConversationStatus.RESOLVED:
         change_status(session, conversation, ConversationStatus.OPEN, "customer wrote again")
     return conversation
+
+
+def _conversation_of(session: Session, customer_id: str, message: MessageCreate) -> Conversation:
+    """An actor for one customer writes in that customer's conversations only; any other
+    is reported as missing, so nothing about it is revealed."""
+    if message.conversation_id is None:
+        conversation = Conversation(customer_id=customer_id, channel=message.channel)
+        session.add(conversation)
+        session.flush()
+        outcomes.on_conversation_started(session, customer_id, conversation.id, utcnow())
+        return conversation
+    existing = session.get(Conversation, message.conversation_id, with_for_update=True)
+    if existing is None or existing.customer_id != customer_id:
+        raise NotFound(f"conversation {message.conversation_id} does not exist")
+    if existing.status == ConversationStatus.RESOLVED:
+        change_status(session, existing, ConversationStatus.OPEN, f"{message.channel} wrote again")
+    return existing
 
 
 def _check_same_customer(session: Session, conversation: Conversation, given: CustomerIn) -> None:
@@ -264,12 +297,18 @@ def build_turn(session: Session, message_id: int, parts: Parts) -> Turn:
         history=tuple(HistoryEntry(source=Source(e.source), text=e.text or "") for e in history),
         handed_over=conversation.status
         in (ConversationStatus.WAITING_FOR_HUMAN, ConversationStatus.ASSIGNED),
+        actor=_stored_actor(message),
         received_at=message.created_at.astimezone(parts.timezone),
         locale=_locale(customer),
         waits=wait_estimates(
             session, parts.teams, parts.routed_teams(), utcnow().astimezone(parts.timezone)
         ),
     )
+
+
+def _stored_actor(message: Event) -> Actor | None:
+    stored = (message.payload or {}).get("actor")
+    return Actor.model_validate(stored) if stored is not None else None
 
 
 def _locale(customer: Customer) -> str:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from relaydesk.conversations.models import Source
+from relaydesk.permissions.actors import Actor
 from relaydesk.queue.wait import WaitEstimate
 
 
@@ -43,7 +44,9 @@ class Turn(Frozen):
     customer: CustomerContext
     history: tuple[HistoryEntry, ...] = ()
     handed_over: bool = False
-    actor_kind: str = "customer"
+    # Who wrote the message when it was not the customer in person: a delegated agent, with
+    # its grant's scopes (relaydesk.permissions.actors). None: the customer themselves.
+    actor: Actor | None = None
     # When the message arrived, in the company's time zone (rules may read the hour and day).
     received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     # The customer's language for what we write to them (handoff templates exist per locale).

@@ -19,7 +19,7 @@ from relaydesk.handoff.relevance import relevant_titles
 from relaydesk.handoff.templates import Pieces, Templates, shipped_templates
 from relaydesk.policy.decision import Decision
 from relaydesk.queue.wait import WaitEstimate
-from relaydesk.resolver.attempt import Attempt
+from relaydesk.resolver.types import ActionTaken, Attempt
 from relaydesk.signals.types import Signals
 
 MAX_QUOTE = 140
@@ -37,6 +37,7 @@ class HandoffMessage(BaseModel):
     team_label: str = ""
     locale: str = "en"  # the locale the text is written in
     wait: WaitEstimate | None = None  # the estimate the text gives, if any
+    actions: tuple[str, ...] = ()  # what the AI already did, or asked a person to approve
 
 
 def quote_ask(text: str, avoid: tuple[str, ...] = ()) -> str:
@@ -84,6 +85,7 @@ def compose_handoff(
         pieces.render("handover", ask=ask, team=team) if ask else "",
         pieces.render("handover_plain", team=team) if not ask else "",
         "" if upset else checked_sentence(pieces, checked, team),
+        *actions_sentences(pieces, attempt, team),
         pieces.render("urgent", team=team) if signals.urgency.value else "",
         wait_sentence(pieces, wait, turn.received_at, team),
         pieces.render("no_repeat_short" if upset else "no_repeat", team=team),
@@ -96,7 +98,31 @@ def compose_handoff(
         team_label=team,
         locale=pieces.locale,
         wait=wait,
+        actions=tuple(action_phrase(a) for a in attempt.actions if a.status in SAID),
     )
+
+
+SAID = ("ran", "awaiting_approval")  # a refused action is for the packet, not the customer
+
+
+def action_phrase(action: ActionTaken) -> str:
+    """The action and the arguments a customer recognises: refund (order SR-20417, 40.00)."""
+    shown = [
+        f"order {value}" if name == "order_id" else str(value)
+        for name, value in action.arguments.items()
+        if name in ("order_id", "amount", "email")
+    ]
+    words = action.action.replace("_", " ")
+    return f"{words} ({', '.join(shown)})" if shown else words
+
+
+def actions_sentences(pieces: Pieces, attempt: Attempt, team: str) -> list[str]:
+    done = [action_phrase(a) for a in attempt.actions if a.status == "ran"]
+    waiting = [action_phrase(a) for a in attempt.actions if a.status == "awaiting_approval"]
+    return [
+        pieces.render("actions_done", actions="; ".join(done), team=team) if done else "",
+        pieces.render("actions_waiting", actions="; ".join(waiting), team=team) if waiting else "",
+    ]
 
 
 def plain_handoff(

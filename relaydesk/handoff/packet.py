@@ -17,7 +17,7 @@ from relaydesk.handoff.relevance import is_relevant, topic_words
 from relaydesk.handoff.steps import StepTable, shipped_steps, suggest
 from relaydesk.policy.decision import Decision
 from relaydesk.queue.wait import WaitEstimate
-from relaydesk.resolver.attempt import Attempt
+from relaydesk.resolver.types import ActionTaken, Attempt
 from relaydesk.signals.types import Signals
 
 FLAGS = ("human_request", "manager_request", "legal_threat", "urgency", "frustration")
@@ -78,6 +78,9 @@ class ContextPacket(Frozen):
     ai_attempt: PacketAttempt | None  # None when the path failed before the AI tried
     wait: WaitEstimate | None  # the wait the customer was told
     suggested_next_steps: tuple[str, ...]
+    # What the path did with the AI's proposed actions: run, refused or waiting for approval,
+    # with the policies that decided and what each returned.
+    actions: tuple[ActionTaken, ...] = ()
 
 
 def build_packet(
@@ -98,6 +101,7 @@ def build_packet(
         ai_attempt=packet_attempt(turn.text, attempt) if attempt is not None else None,
         wait=turn.waits.get(decision.team) if decision.team else None,
         suggested_next_steps=suggest(steps or shipped_steps(), signals, decision, turn.customer),
+        actions=attempt.actions if attempt is not None else (),
     )
 
 

@@ -19,7 +19,7 @@ import threading
 import Stemmer
 
 from relaydesk.knowledge.index import STOPWORDS
-from relaydesk.resolver.attempt import Attempt, Citation
+from relaydesk.resolver.types import Attempt, Citation
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")  # the index's tokens: two or more word characters
 # Words that appear in every kind of support message, so they say nothing about its topic.

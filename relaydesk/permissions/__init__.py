@@ -1,1 +1,2 @@
-"""Actors and what they may do; for now, API keys for service callers."""
+"""Actors and what they may do: API keys for service callers, customers' grants to delegated
+agents, Cedar authorization of every action, and people's approvals (docs/actions.md)."""

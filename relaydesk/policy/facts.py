@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from relaydesk.conversations.turn import Turn
-from relaydesk.resolver.attempt import Attempt
+from relaydesk.resolver.types import Attempt
 from relaydesk.signals.types import Signal, Signals
 
 
@@ -48,6 +48,7 @@ FACTS: dict[str, FactType] = {
         for name in ("human_request", "manager_request", "legal_threat", "urgency", "frustration")
         for field, kind in _DETECTOR.items()
     },
+    "signals.frustration.trend": FactType.NUMBER,
     "signals.repeat_ask.count": FactType.INT,
     "signals.amount.value": FactType.NUMBER,
     "signals.amount.evidence": FactType.STRING_LIST,
@@ -55,7 +56,12 @@ FACTS: dict[str, FactType] = {
     "attempt.confidence": FactType.NUMBER,
     "attempt.coverage": FactType.NUMBER,
     "attempt.citations": FactType.STRING_LIST,
+    "attempt.resolver": FactType.STRING,
+    "attempt.flags": FactType.STRING_LIST,
     "attempt.proposed_actions": FactType.STRING_LIST,
+    "attempt.actions_run": FactType.STRING_LIST,
+    "attempt.actions_denied": FactType.STRING_LIST,
+    "attempt.actions_awaiting_approval": FactType.STRING_LIST,
     "customer.id": FactType.STRING,
     "customer.tier": FactType.OPTIONAL_STRING,
     "customer.vip": FactType.BOOL,
@@ -85,6 +91,29 @@ def _signal(signal: Signal) -> dict[str, Any]:
     return {"value": signal.value, "score": signal.score, "evidence": list(signal.evidence)}
 
 
+def _actions(attempt: Attempt) -> dict[str, list[str]]:
+    """The names of the actions the path ran, refused, and sent for a person's approval."""
+
+    def named(*statuses: str) -> list[str]:
+        return [a.action for a in attempt.actions if a.status in statuses]
+
+    return {
+        "actions_run": named("ran"),
+        "actions_denied": named("denied", "invalid", "failed"),
+        "actions_awaiting_approval": named("awaiting_approval"),
+    }
+
+
+def _actor(turn: Turn) -> dict[str, Any]:
+    """Who wrote the message: the customer, or an agent acting for them under a grant."""
+    actor = turn.actor
+    if actor is None:
+        return {"kind": "customer", "on_behalf_of": None, "scopes": []}
+    on_behalf_of = None if actor.kind == "customer" else actor.on_behalf_of
+    scopes = [scope.value for scope in actor.scopes]
+    return {"kind": actor.kind.value, "on_behalf_of": on_behalf_of, "scopes": scopes}
+
+
 def build_facts(
     turn: Turn, signals: Signals, attempt: Attempt, now: datetime | None = None
 ) -> dict[str, Any]:
@@ -106,7 +135,7 @@ def build_facts(
             "manager_request": _signal(signals.manager_request),
             "legal_threat": _signal(signals.legal_threat),
             "urgency": _signal(signals.urgency),
-            "frustration": _signal(signals.frustration),
+            "frustration": {**_signal(signals.frustration), "trend": signals.frustration.trend},
             "repeat_ask": {"count": signals.repeat_ask.count},
             "amount": {"value": signals.amount.value, "evidence": list(signals.amount.evidence)},
         },
@@ -115,7 +144,10 @@ def build_facts(
             "confidence": attempt.confidence,
             "coverage": attempt.coverage,
             "citations": [c.article_id for c in attempt.citations],
-            "proposed_actions": list(attempt.proposed_actions),
+            "resolver": attempt.resolver,
+            "flags": list(attempt.flags),
+            "proposed_actions": [*attempt.proposed_actions, *(p.name for p in attempt.proposals)],
+            **_actions(attempt),
         },
         "customer": {
             "id": turn.customer.id,
@@ -130,7 +162,7 @@ def build_facts(
             "ai_turns": turn.ai_turns,
             "handed_over": turn.handed_over,
         },
-        "actor": {"kind": turn.actor_kind, "on_behalf_of": None, "scopes": []},
+        "actor": _actor(turn),
         "context": {"hour": moment.hour, "weekday": WEEKDAYS[moment.weekday()]},
     }
 

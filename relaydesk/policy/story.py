@@ -6,6 +6,7 @@ it saw, what was sent, the outcomes), so the story is what happened, not a re-ru
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -39,6 +40,19 @@ def _signals(signals: dict[str, Any]) -> list[str]:
     if amount and amount["value"]:
         lines.append(f"amount: {amount['value']:.2f} ({', '.join(amount['evidence'])})")
     return lines
+
+
+def _approvals(session: Session, conversation_id: str, caused: Sequence[Event]) -> list[str]:
+    """What people decided about the actions this message asked for."""
+    wanted = {e.payload.get("approval_id") for e in caused if e.kind == EventKind.ACTION} - {None}
+    if not wanted:
+        return []
+    events = repository.conversation_events(session, conversation_id)
+    return [
+        f"Approval ({event.actor or event.source}, {event.created_at:%Y-%m-%d %H:%M}): {event.text}"
+        for event in events
+        if event.kind == EventKind.APPROVAL and event.payload.get("approval_id") in wanted
+    ]
 
 
 def decision_story(session: Session, message_id: int) -> str:
@@ -87,11 +101,15 @@ def decision_story(session: Session, message_id: int) -> str:
     for category, bar in decision.get("thresholds", {}).items():
         out.append(f"  confidence bar for {category}: {bar:.2f}")
     out.append("")
-    for event in repository.events_caused_by(session, message_id):
+    caused = repository.events_caused_by(session, message_id)
+    for event in caused:
         if event.kind == EventKind.MESSAGE_OUT:
             out.append(f'Sent to the customer (AI reply): "{event.text}"')
         elif event.kind == EventKind.HANDOFF:
             out.append(f'Sent to the customer (handoff): "{event.text}"')
+        elif event.kind == EventKind.ACTION:
+            out.append(f"Action ({event.actor or event.source}): {event.text}")
+    out += _approvals(session, conversation.id, caused)
     outcomes = outcomes_for(session, [record.seq]).get(record.seq, [])
     if outcomes:
         out.append("What happened next:")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
 
 
 class Signal(BaseModel):
@@ -11,6 +13,12 @@ class Signal(BaseModel):
     value: bool
     score: float
     evidence: tuple[str, ...] = ()
+
+
+class FrustrationSignal(Signal):
+    """Frustration now, and ``trend``: its slope over the customer's last messages (-1..1)."""
+
+    trend: float = 0.0
 
 
 class CategorySignal(BaseModel):
@@ -22,9 +30,13 @@ class CategorySignal(BaseModel):
 
 
 class RepeatAsk(BaseModel):
+    """Earlier asks the AI already answered that this message repeats; ``score`` is the best
+    match's similarity (0..1) whether or not it counted."""
+
     model_config = ConfigDict(frozen=True)
 
     count: int
+    score: float = 0.0
     evidence: tuple[str, ...] = ()
 
 
@@ -45,6 +57,14 @@ class Signals(BaseModel):
     manager_request: Signal
     legal_threat: Signal
     urgency: Signal
-    frustration: Signal
+    frustration: FrustrationSignal
     repeat_ask: RepeatAsk
     amount: Amount = Amount(value=0.0)
+
+    @field_validator("frustration", mode="before")
+    @classmethod
+    def _with_trend(cls, value: Any) -> Any:
+        """A plain ``Signal`` (older callers, stored facts) reads as no trend."""
+        if isinstance(value, Signal) and not isinstance(value, FrustrationSignal):
+            return FrustrationSignal(**value.model_dump())
+        return value

@@ -8,6 +8,9 @@ with a token that is not theirs. A stale token is refused with 409 and nothing i
 An htmx action answers with the fragments it changed (the owner controls, the header, the
 messages) and ``HX-Trigger: transcript-changed``, on which the transcript poll fetches the new
 events at once. Without JavaScript every form still works: the answer is a redirect back.
+
+Approvals waiting in the conversation are listed with Approve / Deny; deciding goes through
+the action runtime as the signed-in person (``relaydesk.workspace.approvals``).
 """
 
 from __future__ import annotations
@@ -20,17 +23,19 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
+from relaydesk.actions.service import ActionRuntime
 from relaydesk.conversations.models import Event, EventKind
 from relaydesk.db import Database
 from relaydesk.deps import DatabaseDep, PartsDep
-from relaydesk.errors import Conflict, Unprocessable
+from relaydesk.errors import Conflict, RelaydeskError, Unprocessable
+from relaydesk.permissions.actors import Actor
 from relaydesk.pipeline import Parts
 from relaydesk.queue import claims, work
 from relaydesk.queue.agents import list_agents
 from relaydesk.queue.api import auto_assign
 from relaydesk.queue.models import Agent
 from relaydesk.settings import MAX_MESSAGE_CHARS
-from relaydesk.workspace import packet, transcript
+from relaydesk.workspace import approvals, packet, transcript
 from relaydesk.workspace.auth import CheckedDep, Permission, SignedIn, SignedInDep, can, require
 from relaydesk.workspace.render import WorkspaceRoute, base_context, is_htmx, render
 from relaydesk.workspace.repository import (
@@ -49,6 +54,7 @@ router = APIRouter(route_class=WorkspaceRoute)
 ONE = "/conversations/{conversation_id}"
 TokenField = Annotated[int, Form()]
 TextField = Annotated[str, Form(max_length=MAX_MESSAGE_CHARS)]
+BindingField = Annotated[str, Form(min_length=64, max_length=64)]
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -133,6 +139,7 @@ def conversation_page(
         events = events_after(session, conversation_id)
         context["items"] = transcript_items(session, parts, events, context)
         context["panel"] = context_panel(session, events, context)
+        context["approvals"] = approvals.pending_views(session, conversation_id)
     return render(request, "conversation.html", context)
 
 
@@ -300,3 +307,47 @@ def flag(
     answer = transcript.Item(message_id, "ai", flagged.created_at, "AI", "", flags=reasons)
     notice = "Marked as wrong. QA will review it."
     return desk.done(flagged.conversation_id, notice, "_flag_result.html", item=answer)
+
+
+# --- approvals ----------------------------------------------------------------------------
+
+
+class ActionsOff(RelaydeskError):
+    status_code = 503
+    code = "actions_unavailable"
+
+
+def decide_approval(
+    desk: Desk, conversation_id: str, approval_id: str
+) -> tuple[ActionRuntime, Actor]:
+    """The action runtime and the signed-in person as the actor who decides."""
+    with desk.database.read() as session:
+        approvals.check_here(session, conversation_id, approval_id)
+    if desk.parts.actions is None:
+        raise ActionsOff("actions are not configured on this server")
+    agent = desk.agent
+    return desk.parts.actions, Actor.human_agent(agent.id, agent.role, agent.name)
+
+
+def approvals_done(desk: Desk, conversation_id: str, notice: str) -> Response:
+    with desk.database.read() as session:
+        pending = approvals.pending_views(session, conversation_id)
+    return desk.done(conversation_id, notice, "_approval_result.html", approvals=pending)
+
+
+@router.post(ONE + "/approvals/{approval_id}/approve")
+def approve(
+    conversation_id: str, approval_id: str, desk: DeskDep, binding: BindingField
+) -> Response:
+    """Run the action as the signed-in person, with their own Cedar permits."""
+    runtime, person = decide_approval(desk, conversation_id, approval_id)
+    taken = runtime.approve(approval_id, person, binding)
+    notice = f"Approved: {taken.action.replace('_', ' ')} {taken.status} as you."
+    return approvals_done(desk, conversation_id, notice)
+
+
+@router.post(ONE + "/approvals/{approval_id}/deny")
+def deny(conversation_id: str, approval_id: str, desk: DeskDep, binding: BindingField) -> Response:
+    runtime, person = decide_approval(desk, conversation_id, approval_id)
+    runtime.deny(approval_id, person, binding)
+    return approvals_done(desk, conversation_id, "Denied: the action will not run.")

@@ -113,7 +113,7 @@ def _style_and_author(
 
 
 def describe(event: Event, names: Mapping[str, str], labels: Mapping[str, str]) -> str:
-    """One line for an assignment, a status change or a decision."""
+    """One line for an assignment, a status change, a decision, an action or an approval."""
     payload = event.payload or {}
     if event.kind == EventKind.ASSIGNMENT:
         action = str(payload.get("action") or "")
@@ -130,6 +130,8 @@ def describe(event: Event, names: Mapping[str, str], labels: Mapping[str, str]) 
         return f"Status: {moved}" + (f" ({why})" if why else "")
     if event.kind == EventKind.DECISION:
         return decision_line(payload.get("decision"), labels)
+    if event.kind in (EventKind.ACTION, EventKind.APPROVAL) and event.text:
+        return f"{event.actor}: {event.text}" if event.actor else event.text
     return str(event.kind).replace("_", " ")
 
 

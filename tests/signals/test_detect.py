@@ -41,15 +41,15 @@ def test_manager_legal_and_urgency_each_carry_their_evidence(parts: Parts) -> No
         turn("Get me your supervisor. My lawyer will hear about this. I need it today!"),
         parts.categories,
     )
-    assert signals.manager_request.evidence == ("supervisor",)
-    assert signals.legal_threat.evidence == ("lawyer",)
-    assert signals.urgency.evidence == ("today",)
+    assert signals.manager_request.evidence == ("Get me your supervisor",)
+    assert signals.legal_threat.evidence == ("My lawyer will",)
+    assert signals.urgency.evidence == ("need it today",)
 
 
 def test_frustration_grows_with_markers() -> None:
-    calm = frustration("Where is my order?")
-    annoyed = frustration("This is ridiculous.")
-    furious = frustration("THIS IS RIDICULOUS AND UNACCEPTABLE, THIRD TIME ASKING!!")
+    calm = frustration(turn("Where is my order?"))
+    annoyed = frustration(turn("This is ridiculous."))
+    furious = frustration(turn("THIS IS RIDICULOUS AND UNACCEPTABLE, THIRD TIME ASKING!!"))
     assert calm.score == 0
     assert not calm.value
     assert 0 < annoyed.score < furious.score

@@ -1,0 +1,134 @@
+"""Readers for the public datasets the request and satisfaction evaluations use.
+
+Each reader takes the dataset's own file format, so ``--file``/``--train``/``--test`` run the
+same evaluation on other splits. A missing file raises ``DataMissing``; commands turn it into
+exit code 2 with the path and what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from relaydesk.conversations.models import Source
+
+BITEXT = "bitext_customer_support/Bitext_Sample_Customer_Support_Training_Dataset.csv"
+NLUPP = "nlupp/data"
+HINT3 = "hint3/dataset/v2/train"
+MWOZ = "user_satisfaction_simulation/MWOZ.txt"
+DEFAULT_DATA_DIR = Path("../shared/data")
+
+
+class DataMissing(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """One message and whether it asks for a person (the dataset's own label)."""
+
+    text: str
+    positive: bool
+    source: str  # dataset and fold or intent, for slices
+
+
+def half(text: str) -> str:
+    """A fixed split by the text's hash: "dev" to look at while writing rules, "test" to report."""
+    return "dev" if hashlib.sha256(text.encode()).digest()[0] % 2 == 0 else "test"
+
+
+def require(path: Path) -> Path:
+    if not path.exists():
+        raise DataMissing(
+            f"{path} is missing: pass --data-dir pointing at the shared public data "
+            f"(see its README.md) or give the file explicitly"
+        )
+    return path
+
+
+def read_bitext(path: Path, positive_intent: str = "contact_human_agent") -> list[Labelled]:
+    with require(path).open(encoding="utf-8", newline="") as handle:
+        return [
+            Labelled(
+                row["instruction"], row["intent"] == positive_intent, f"bitext:{row['intent']}"
+            )
+            for row in csv.DictReader(handle)
+        ]
+
+
+def read_nlupp_fold(path: Path, domain: str = "") -> list[Labelled]:
+    rows = json.loads(require(path).read_text(encoding="utf-8"))
+    name = f"nlupp:{domain or path.parent.name}:{path.stem}"
+    return [Labelled(r["text"], "handoff" in r.get("intents", ()), name) for r in rows]
+
+
+def read_nlupp(directory: Path) -> list[Labelled]:
+    folds = sorted(require(directory).glob("*/fold*.json"))
+    if not folds:
+        raise DataMissing(f"{directory} holds no */fold*.json files (NLU++ data/)")
+    return [row for fold in folds for row in read_nlupp_fold(fold)]
+
+
+def read_hint3(path: Path) -> list[Labelled]:
+    """HINT3 train CSVs: labels naming an agent (CHAT_WITH_AGENT...) are asks for a person."""
+    files = sorted(require(path).glob("*.csv")) if path.is_dir() else [require(path)]
+    rows = []
+    for file in files:
+        with file.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                label = (row.get("label") or "").strip()
+                rows.append(Labelled(row["sentence"], "AGENT" in label, f"hint3:{file.stem}"))
+    return rows
+
+
+def read_labelled(path: Path) -> list[Labelled]:
+    """Any of the above by its format: Bitext or HINT3 CSV, an NLU++ fold or a folder of them."""
+    if path.is_dir():
+        return read_nlupp(path) if any(path.glob("*/fold*.json")) else read_hint3(path)
+    if path.suffix == ".json":
+        return read_nlupp_fold(path)
+    with require(path).open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    return read_bitext(path) if "instruction" in header else read_hint3(path)
+
+
+@dataclass(frozen=True)
+class Utterance:
+    source: Source
+    text: str
+    ratings: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    index: int
+    turns: tuple[Utterance, ...] = field(default_factory=tuple)
+
+
+def _utterance(line: str) -> Utterance | None:
+    parts = line.rstrip("\n").split("\t")
+    if len(parts) < 2 or parts[1] == "OVERALL":
+        return None
+    role = Source.CUSTOMER if parts[0] == "USER" else Source.AI_AGENT
+    raw = parts[3] if len(parts) > 3 else ""
+    ratings = tuple(int(r) for r in raw.split(",") if r.strip().isdigit())
+    return Utterance(role, parts[1], ratings)
+
+
+def read_uss(path: Path) -> list[Dialogue]:
+    """User Satisfaction Simulation (``MWOZ.txt``): sessions split by blank lines."""
+    dialogues: list[Dialogue] = []
+    current: list[Utterance] = []
+    for line in [*require(path).read_text(encoding="utf-8").splitlines(), ""]:
+        if not line.strip():
+            if current:
+                dialogues.append(Dialogue(len(dialogues), tuple(current)))
+            current = []
+            continue
+        utterance = _utterance(line)
+        if utterance is not None:
+            current.append(utterance)
+    return dialogues

@@ -1,0 +1,92 @@
+"""Repeat-ask: the customer asks again what the AI has already answered.
+
+Every earlier customer message that was followed by an AI reply is compared with the new one.
+The comparison is lexical by default (content words, lightly stemmed, Dice overlap), which
+needs no model and takes microseconds. When the caller has sentence embeddings (MiniLM through
+``relaydesk.knowledge.embeddings.load_embedder``), it passes ``embed`` and paraphrases count
+too ("where's my refund" / "has my money come back yet"); the lexical match still counts, so
+an embedding can only add repeats, never hide one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from relaydesk.conversations.models import Source
+from relaydesk.conversations.turn import Turn
+from relaydesk.signals.normalise import normalise
+from relaydesk.signals.types import RepeatAsk
+
+LEXICAL_THRESHOLD = 0.6
+SEMANTIC_THRESHOLD = 0.8
+LOOK_BACK = 20  # earlier messages compared; older asks are too far back to count
+EVIDENCE_CHARS = 80
+
+Embed = Callable[[Sequence[str]], npt.NDArray[np.float32]]
+
+STOPWORDS = frozenset(
+    "a an the i me my we our you your it its is are was were be been am do does did to of in "
+    "on at for with and or but so if this that these those there here what which who how when "
+    "where why can could would should will shall may might must just please pls ok okay hi "
+    "hello hey thanks thank yes no not any some all have has had get got about from by as "
+    "im i'm i've i'd you're it's that's there's".split()
+)
+_SUFFIX = re.compile(r"(?:ing|ed|es|s)$")
+
+
+@lru_cache(maxsize=4096)
+def content_words(text: str) -> frozenset[str]:
+    words = normalise(text[:2000]).joined.split()
+    return frozenset(
+        _SUFFIX.sub("", w) if len(w) > 4 else w for w in words if w not in STOPWORDS and len(w) > 1
+    )
+
+
+def similarity(first: str, second: str) -> float:
+    """Dice overlap of content words: 1 for the same ask, 0 for nothing in common."""
+    a, b = content_words(first), content_words(second)
+    if not a or not b:
+        return 0.0
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+def _answered_asks(turn: Turn) -> list[str]:
+    """Earlier customer messages that an AI reply followed, newest first."""
+    asks, answered = [], False
+    for entry in reversed(turn.history[-LOOK_BACK:]):
+        if entry.source == Source.AI_AGENT:
+            answered = True
+        elif entry.source == Source.CUSTOMER and answered:
+            asks.append(entry.text)
+    return asks
+
+
+def _semantic(text: str, asks: list[str], embed: Embed) -> list[float]:
+    vectors = embed([text, *asks])
+    return [float(v) for v in vectors[1:] @ vectors[0]]
+
+
+def repeat_ask(turn: Turn, embed: Embed | None = None) -> RepeatAsk:
+    """How many answered earlier asks this message repeats, and the best match's similarity."""
+    text = turn.text if isinstance(turn.text, str) else ""
+    asks = _answered_asks(turn)
+    if not asks or not content_words(text):
+        return RepeatAsk(count=0)
+    lexical = [similarity(text, ask) for ask in asks]
+    semantic = _semantic(text, asks, embed) if embed else [0.0] * len(asks)
+    repeats = [
+        (ask, max(near, dense))
+        for ask, near, dense in zip(asks, lexical, semantic, strict=True)
+        if near >= LEXICAL_THRESHOLD or dense >= SEMANTIC_THRESHOLD
+    ]
+    best = max((max(near, dense) for near, dense in zip(lexical, semantic, strict=True)))
+    return RepeatAsk(
+        count=len(repeats),
+        score=round(min(1.0, best), 3),
+        evidence=tuple(ask[:EVIDENCE_CHARS] for ask, _ in repeats),
+    )

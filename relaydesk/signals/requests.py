@@ -1,0 +1,332 @@
+"""Explicit asks: a person, a manager, legal language, urgency.
+
+Each detector is a list of weighted patterns over the normalised text (see ``normalise``), so
+"humen pls", "r u a bot? i want an actual person" and "get me ur supervsor" read as the asks they
+are. A match inside a negated clause ("I don't need a person, just tell me ...") does not count;
+a mention is not a request ("my manager asked me to order shoes" names no one to talk to).
+
+A detector's score is the weight of its strongest firing pattern: 0.95 for a direct ask, 0.8 for
+a rejection of the bot ("this bot is useless"), 0.4 for cues that alone are not an ask ("are you
+a bot?", "how do I reach customer service"). ``value`` is true from 0.5. The evidence is the
+customer's own words behind each firing pattern.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from relaydesk.signals.normalise import Normalised, normalise
+from relaydesk.signals.types import Signal
+
+FIRES_AT = 0.5
+DIRECT, REJECTION, CUE = 0.95, 0.8, 0.4
+
+
+@dataclass(frozen=True)
+class Pattern:
+    regex: re.Pattern[str]
+    weight: float
+    negatable: bool = True
+    # Words just before a match that make it something else ("send the money to someone else").
+    unless: re.Pattern[str] | None = None
+
+
+def _p(
+    source: str, weight: float = DIRECT, negatable: bool = True, unless: str | None = None
+) -> Pattern:
+    before = re.compile(r"\b(?:" + unless + r")\W*$") if unless else None
+    return Pattern(re.compile(r"\b(?:" + source + r")\b"), weight, negatable, before)
+
+
+_DET = r"(?:(?:a|an|the|your|some|one|one of your|any|a few|somebody|an other)\s+)?"
+_MOD = (
+    r"(?:(?:real|live|actual|actually|normal|proper|human|physical|living|breathing|genuine|"
+    r"other|another|different|non robotic|non bot|non ai|flesh and blood|more|qualified|"
+    r"knowledgeable|intelligent|competent|bit|a bit|bank|customer service|support|"
+    r"service|company|store|shop|hotel|live chat|senior|fucking|fuckin|freaking|frigging|"
+    r"effing|damn|damned|goddamn|bloody|stupid|dumb)\s+)*"
+)
+_PERSON = (
+    r"(?:humans?|persons?|people|agents?|someone|somebody|anyone|anybody|representatives?|"
+    r"operators?|staff|employees?|workers?|advisors?|advisers?|consultants?|specialists?|"
+    r"associates?|assistants?|team members?|colleagues?|human beings?|real ones?|"
+    r"individuals?|man|woman|guy|lady)"
+)
+_TO = (
+    r"(?:(?:me\s+)?(?:up\s+)?(?:directly\s+)?(?:to|with|through to|through with|over to|on to)\s+)"
+)
+_TALK = r"(?:talk|talking|speak|speaking|chat|chatting|cat|converse|deal|communicate)"
+_REACH = (
+    r"(?:contact|contacting|reach|reaching|get in touch with|connect|connecting|transfer|"
+    r"transferring|forward|switch|escalate|redirect|route|get|getting|give|gimme)"
+)
+_BOT = r"(?:bots?|robots?|machines?|ai|a\s?i|automated \w+|computers?|virtual \w+|algorithm)"
+_DEPT = (
+    r"(?:reception|front desk|concierge|spa|gym|restaurant|room service|housekeeping|"
+    r"maintenance|billing|sales|accounts|fraud|claims|bar|pool|security|team|department|"
+    r"desk|office|branch|bank|cleaners?|staff)"
+)
+_MANAGER = (
+    r"(?:managers?|supervisors?|superiors?|boss|higher ups?|higher authority|team lead(?:er)?|"
+    r"(?:someone|somebody|person|anyone) (?:more )?(?:senior|in charge|higher up|with authority)|"
+    r"head of \w+|line manager)"
+)
+
+# "send the cheque to someone else": money or goods going to a person is no ask to talk.
+_MONEY_TO = (
+    r"(?:send|sending|transfer|transferring|pay|paying|give|giving|move|sell|forward|ship|"
+    r"deliver|lend|gift|wire|assign)(?: \w+){0,4}(?: to)?"
+)
+# "am i talking to a real person?", "do i need to speak to someone to ...": questions, not asks.
+_QUESTION = (
+    r"(?:am i|are we|is this|is it|was i|have i been|if i am|if i'm|whether i am|"
+    r"do i (?:need|have) to|do you need me to|should i|would i need to|"
+    r"are you|if you are|if you're|whether you are|you're|you are|is there|who is|who's)"
+    r"(?: (?:really|actually|still|even|currently|now|a|an|real|actual|live|human|talking|"
+    r"speaking|chatting|to|with|your))*"
+)
+_NOT_ASKING = _QUESTION + r"|who|whos|what's|what is|know who|name of|consider|about|am i"
+_PLEASE = r"(?:please|now|asap|already|right now|immediately)"
+
+HUMAN_PATTERNS: tuple[Pattern, ...] = (
+    _p(_TALK + r"\s+" + _TO + _DET + _MOD + _PERSON, unless=_QUESTION),
+    _p(_REACH + r"\s+(?:me\s+)?(?:up\s+)?(?:to\s+|with\s+|through to\s+)?" + _DET + _MOD
+       + _PERSON, unless=_QUESTION + "|" + _MONEY_TO),
+    _p(r"(?:want|need|like|prefer|rather|demand|get|have|let me have)\s+" + _DET + _MOD
+       + r"(?:humans?|persons?|agents?|representatives?|operators?|human beings?)",
+       unless=_QUESTION),
+    _p(r"(?:real|live|actual|normal|proper|physical|living|breathing|genuine|non robotic)\s+"
+       r"(?:humans?|persons?|people|agents?|representatives?|operators?|human beings?|"
+       r"real ones?)", unless=_QUESTION + r"|like(?: a| an)?|as if(?: a| an)?|or(?: a| an)?"),
+    _p(r"human (?:agents?|representatives?|operators?|support|help|assistance)",
+       unless=_QUESTION),
+    _p(r"(?:to|with|get|give|want|need|prefer|like|rather|let me|put me|pass me|get me)"
+       r"(?: me)?(?: to)? (?:someone|somebody|anyone|anybody) (?:else(?!')|more|in person|"
+       r"on the (?:line|phone))", unless=_MONEY_TO),
+    _p(r"(?:can|could|would|will|may) (?:someone|somebody|anyone|anybody) else "
+       r"(?:please )?(?:help|take|look|check|handle|deal|assist|explain|call|contact)"),
+    _p(r"(?:someone|somebody|anyone|anybody) else " + _PLEASE),
+    _p(r"(?:to|with|get|give|want|need|reach|contact|try|prefer) (?:me )?(?:to )?(?:your |an? |"
+       r"one of your |the )?(?:another|other|different) (?:agents?|persons?|humans?|"
+       r"representatives?|operators?)"),
+    _p(r"(?:another|other|different) (?:agents?|persons?|humans?|representatives?|operators?) "
+       r"please"),
+    _p(r"(?:humans?|persons?|agents?|representatives?|operators?|people) " + _PLEASE,
+       unless=_QUESTION + r"|\bor(?: \w+){0,2}"),
+    _p(r"(?:please|pretty please)\s+(?:a\s+|an\s+)?(?:humans?|persons?|agents?|representatives?|"
+       r"operators?)"),
+    _p(r"(?:someone|somebody|anyone|a person|a human|an agent)(?: there| here)?"
+       r"(?: i can| to| who can| that can)? (?:talk|speak|chat) (?:to|with)", unless=_QUESTION),
+    _p(r"(?:someone|somebody|an agent|a person|a human|a representative|agent) "
+       r"(?:to )?(?:call|ring|phone) me|call me back|(?:a|want|need|request|schedule|get) "
+       r"(?:a )?call ?back"),
+    _p(r"(?:put|transfer|connect|pass|switch) me (?:through )?(?:to|with|over to) " + _DET + _MOD
+       + r"(?:\w+ )?(?:" + _PERSON + "|" + _DEPT + ")"),
+    _p(_TALK + r"\s+(?:directly\s+)?(?:to|with)\s+(?:the|your|some of your|one of your)\s+"
+       + r"(?:\w+\s+)?" + _DEPT, unless=_QUESTION),
+    _p(r"\w+ (?:team|department|desk) please"),
+    _p(r"(?:ask|get|want|need|prefer|rather)(?: \w+){0,4} (?:from|by|via) (?:a|an|one of your) "
+       r"(?:real |live |actual |human )?(?:agents?|humans?|persons?|representatives?)"),
+    _p(r"(?:stop|quit|done|enough|tired of|sick of|fed up with) (?:talking |chatting |speaking )?"
+       r"(?:to |with )?(?:a |this |the |these |you |stupid )?" + _BOT, REJECTION),
+    _p(r"(?:not|never|no more|instead of|rather than) (?:talk(?:ing)?|speak(?:ing)?|chat(?:ting)?)"
+       r" (?:to|with) (?:a |an |the |this |you |your )?" + _BOT, REJECTION),
+    _p(r"(?:don't|do not|dont|won't) (?:want|wish|like) to (?:talk|speak|chat|deal) "
+       r"(?:to|with) (?:you|a " + _BOT + r"|this " + _BOT + r"|" + _BOT + ")", REJECTION,
+       negatable=False),
+    _p(r"(?:not|don't|do not) (?:feel )?comfortable \w+(?: \w+){0,4} (?:with|to) (?:a |an |the )?"
+       + _BOT, REJECTION, negatable=False),
+    _p(r"(?:this|the|you|your|stupid|dumb|useless) " + _BOT
+       + r" (?:is|are|isn't|aren't|is not|are not)(?: \w+)? (?:stupid|dumb|useless|"
+       r"helpful|helping|working|getting it|understanding|understand|idiotic|pointless|"
+       r"broken|rubbish|garbage|terrible|hopeless)", REJECTION, negatable=False),
+    _p(r"(?:this|the) (?:conversation|chat) is(?: \w+)? (?:not|isn't|going nowhere|useless|"
+       r"pointless)(?: \w+)? (?:working|going|leading|helping|anywhere|nowhere)?",
+       REJECTION, negatable=False),
+    _p(r"(?:are|is) (?:you|this|it) (?:a |an )?(?:real|" + _BOT + r"|human|person)", CUE,
+       negatable=False),
+    _p(_TALK + r"\s+" + _TO + r"(?:the |your |a |an )?customer (?:service|support|"
+       r"assistance|care)", CUE),
+)  # fmt: skip
+
+MANAGER_PATTERNS: tuple[Pattern, ...] = (
+    _p(r"(?:" + _TALK + r"|" + _REACH + r"|want|need|see|demand|get|like|have)\s+"
+       r"(?:me\s+)?(?:to\s+|with\s+|through to\s+)?(?:a |the |your |this |some |an |one )?"
+       + _MANAGER, unless=_NOT_ASKING + r"|do you|does it"),
+    _p(r"your (?:managers?|supervisors?|superiors?|boss)(?!')", unless=_NOT_ASKING),
+    _p(_MANAGER + r" (?:please|now|asap|immediately|right now|on the line|here)",
+       unless=_NOT_ASKING + r"|your|hiring"),
+    _p(r"escalat(?:e|ed|ing|ion)(?: \w+){0,3} (?:to|up)|(?:please )?escalate (?:this|it|my)"
+       r"|(?:want|need) (?:this|it|my \w+) escalated|escalation"),
+)  # fmt: skip
+
+LEGAL_PATTERNS: tuple[Pattern, ...] = (
+    _p(r"(?:my|our|a|the|family|contact) (?:lawyers?|attorneys?|solicitors?|legal team|"
+       r"legal department|legal counsel)"),
+    _p(r"(?:lawyers?|attorneys?|solicitors?) (?:will|would|is|are|shall)"),
+    _p(r"(?:legal|court) (?:action|proceedings|case|claim)|lawsuits?|class action|small claims"),
+    _p(r"(?:sue|suing|sued)(?: \w+)? (?:you|your|them|the company|this company|for)"
+       r"|(?:going|gonna|will|i'll|i will) (?:to )?sue"),
+    _p(r"(?:take|taking|see|seeing|drag) (?:you|this|them|your company|the company) "
+       r"(?:\w+ )?(?:to )?court|in court"),
+    _p(r"(?:report|reporting|complain|complaint) (?:you |this |them )?(?:to )?(?:the )?"
+       r"(?:ombudsman|trading standards|better business bureau|bbb|regulator|authorities|police|"
+       r"ftc|fca|cfpb|attorney general|consumer protection)"),
+    _p(r"ombudsman|trading standards|consumer protection|attorney general|regulator"),
+    _p(r"legal (?:advice|rights|counsel)|breach of contract|my rights", CUE),
+)  # fmt: skip
+
+URGENCY_PATTERNS: tuple[Pattern, ...] = (
+    _p(r"urgent(?:ly)?|asap|emergency|immediately|right now|right away|straight away|"
+       r"as soon as (?:possible|you can)|time sensitive|without delay|desperate(?:ly)?"),
+    _p(r"(?:need|needs|want|must have|has to|have to|get)(?: \w+){0,3} (?:by |before |for )?"
+       r"(?:today|tonight|tomorrow|this morning|this afternoon|this evening|in an hour)"),
+    _p(r"(?:today|tonight|now) (?:please|pls)|before (?:it's too late|tomorrow|tonight)"),
+    _p(r"today|tonight|tomorrow morning", CUE),
+)  # fmt: skip
+
+_NEGATION = re.compile(
+    r"\b(?:(?:don't|do not|dont|doesn't|does not|didn't|did not|won't|will not|wouldn't|never|"
+    r"no longer)(?: really| even| actually)? (?:need|want|wish|require|have to|care|"
+    r"ask(?:ed)? for|mean)|no need|not (?:asking|looking|trying|going)(?: \w+)? (?:for|to)|"
+    r"not (?:urgent|necessary|needed|required|a priority)|without|never mind|no rush|"
+    r"no hurry|no (?:human|person|agent|manager)|nor)\b"
+)
+# A negation reaches this far back from a match, within its clause.
+NEGATION_REACH = 40
+# ``unless`` words are read this far back from a match.
+UNLESS_REACH = 60
+
+
+@dataclass(frozen=True)
+class Hit:
+    weight: float
+    start: int
+    end: int
+
+
+def _negated(words: Normalised, start: int) -> bool:
+    window_start = max(0, start - NEGATION_REACH)
+    last_break = max((b for b in words.breaks if window_start <= b <= start), default=None)
+    if last_break is not None:
+        window_start = last_break
+    # The negation starts before the match and may overlap it ("don't need a person").
+    end = min(len(words.joined), start + 16)
+    return any(m.start() < start for m in _NEGATION.finditer(words.joined, window_start, end))
+
+
+# Every pattern of a group contains one of its trigger words, so the patterns only run near one:
+# a long email costs the windows around its triggers, not its length times the patterns.
+TRIGGERS: dict[str, re.Pattern[str]] = {
+    name: re.compile(r"\b(?:" + words + r")")
+    for name, words in {
+        "human": r"human|person|people|agent|some|any|repre|operat|staff|employ|worker|advis|"
+        r"consult|special|associat|assist|team|colleag|individ|man|woman|guy|lady|bot|robot|"
+        r"machine|ai|a i|automat|comput|virtual|algorithm|conversation|chat|call|customer|real|"
+        r"live|actual|reception|front|concierge|spa|gym|restaurant|room|housekeep|mainten|"
+        r"billing|sales|accounts|fraud|claims|bar|pool|secur|depart|desk|office|branch|bank|"
+        r"clean|other|another|different|else|talk|speak|convers|communicat|deal|comfortable",
+        "manager": r"manag|supervis|superior|boss|higher|team lead|senior|in charge|authority|"
+        r"head of|escalat",
+        "legal": r"lawyer|attorney|solicitor|legal|court|lawsuit|class action|small claims|sue|"
+        r"ombudsman|trading standards|consumer|regulator|attorney|report|complain|breach|rights",
+        "urgency": r"urgent|asap|emergency|immediately|right|straight|as soon|time sensitive|"
+        r"without delay|desperate|today|tonight|tomorrow|this morning|this afternoon|"
+        r"this evening|in an hour|now|before",
+    }.items()
+}
+WINDOW = 160  # characters either side of a trigger; longer than any pattern's match
+
+
+def _windows(words: Normalised, trigger: re.Pattern[str]) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    size = len(words.joined)
+    for match in trigger.finditer(words.joined):
+        start, end = max(0, match.start() - WINDOW), min(size, match.end() + WINDOW)
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _matches(
+    pattern: Pattern, words: Normalised, windows: list[tuple[int, int]]
+) -> list[re.Match[str]]:
+    found: dict[tuple[int, int], re.Match[str]] = {}
+    for start, end in windows:
+        for match in pattern.regex.finditer(words.joined, start, end):
+            found.setdefault(match.span(), match)
+    return list(found.values())
+
+
+def _hits(words: Normalised, patterns: tuple[Pattern, ...], trigger: re.Pattern[str]) -> list[Hit]:
+    found = []
+    windows = _windows(words, trigger)
+    for pattern in patterns if windows else ():
+        for match in _matches(pattern, words, windows):
+            if pattern.negatable and _negated(words, match.start()):
+                continue
+            if pattern.unless and pattern.unless.search(
+                words.joined, max(0, match.start() - UNLESS_REACH), match.start()
+            ):
+                continue
+            found.append(Hit(pattern.weight, match.start(), match.end()))
+    return found
+
+
+def _merged(hits: list[Hit]) -> list[tuple[int, int]]:
+    """Overlapping hits as one stretch of the customer's words."""
+    spans: list[tuple[int, int]] = []
+    for hit in sorted(hits, key=lambda h: (h.start, h.end)):
+        if spans and hit.start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], hit.end))
+        else:
+            spans.append((hit.start, hit.end))
+    return spans
+
+
+def detect(words: Normalised, patterns: tuple[Pattern, ...], trigger: re.Pattern[str]) -> Signal:
+    """The strongest firing pattern's weight, with the customer's words behind every hit."""
+    hits = _hits(words, patterns, trigger)
+    if not hits:
+        return Signal(value=False, score=0.0)
+    score = max(hit.weight for hit in hits)
+    evidence = tuple(dict.fromkeys(words.quote(start, end) for start, end in _merged(hits)))
+    return Signal(value=score >= FIRES_AT, score=score, evidence=evidence)
+
+
+def human_request(text: object) -> Signal:
+    return detect(normalise(text), HUMAN_PATTERNS, TRIGGERS["human"])
+
+
+def manager_request(text: object) -> Signal:
+    return detect(normalise(text), MANAGER_PATTERNS, TRIGGERS["manager"])
+
+
+def legal_threat(text: object) -> Signal:
+    return detect(normalise(text), LEGAL_PATTERNS, TRIGGERS["legal"])
+
+
+def urgency(text: object) -> Signal:
+    return detect(normalise(text), URGENCY_PATTERNS, TRIGGERS["urgency"])
+
+
+@dataclass(frozen=True)
+class Requests:
+    human: Signal
+    manager: Signal
+    legal: Signal
+    urgency: Signal
+
+
+def requests(text: object) -> Requests:
+    """All four explicit asks from one normalisation of the text."""
+    words = normalise(text)
+    return Requests(
+        human=detect(words, HUMAN_PATTERNS, TRIGGERS["human"]),
+        manager=detect(words, MANAGER_PATTERNS, TRIGGERS["manager"]),
+        legal=detect(words, LEGAL_PATTERNS, TRIGGERS["legal"]),
+        urgency=detect(words, URGENCY_PATTERNS, TRIGGERS["urgency"]),
+    )

@@ -1,0 +1,84 @@
+"""Out-of-scope: how likely a message is to be none of the company's intents.
+
+Two views are joined: how sure the classifier is of its best in-scope intent, and how close the
+message comes to the nearest training example (cosine similarity). A confident-but-far message
+(a sentence that happens to share a word) and a close-but-torn one (two intents alike) each look
+in scope on one view only. A two-feature logistic model, fitted on out-of-fold predictions for
+the in-scope examples and on the out-of-scope examples, turns both into one score in 0..1.
+With no out-of-scope examples at all, the score comes from similarity alone: 0.5 at the 5th
+percentile of how close in-scope examples come to each other.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.linear_model import LogisticRegression
+
+FloatArray = npt.NDArray[np.float64]
+Vectors = npt.NDArray[np.float32]
+BLOCK = 2048
+
+
+@dataclass(frozen=True)
+class ScopeScorer:
+    """``sigmoid(w_prob * max_in_scope_probability + w_sim * similarity + bias)``."""
+
+    w_prob: float
+    w_sim: float
+    bias: float
+
+    @classmethod
+    def untrained(cls) -> ScopeScorer:
+        return cls(w_prob=0.0, w_sim=0.0, bias=-10.0)
+
+    @classmethod
+    def from_similarity(cls, in_scope_similarity: FloatArray) -> ScopeScorer:
+        if len(in_scope_similarity) < 2:
+            return cls(w_prob=0.0, w_sim=-12.0, bias=6.0)  # 0.5 at similarity 0.5
+        low, middle = np.percentile(in_scope_similarity, [5, 50])
+        slope = math.log(9) / max(float(middle - low), 0.02)  # 0.1 at the median
+        return cls(w_prob=0.0, w_sim=-slope, bias=slope * float(low))
+
+    def score(self, max_in_scope: FloatArray, similarity: FloatArray) -> FloatArray:
+        z = self.w_prob * max_in_scope + self.w_sim * similarity + self.bias
+        result: FloatArray = 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+        return result
+
+
+def fit_scope_scorer(
+    max_in_scope: FloatArray, similarity: FloatArray, out_of_scope: npt.NDArray[np.bool_]
+) -> ScopeScorer:
+    """Fitted on both classes, each weighted equally whatever their counts."""
+    if out_of_scope.all() or not out_of_scope.any():
+        return ScopeScorer.from_similarity(similarity[~out_of_scope])
+    features = np.column_stack([max_in_scope, similarity])
+    model = LogisticRegression(C=10.0, class_weight="balanced").fit(features, out_of_scope)
+    (w_prob, w_sim), bias = model.coef_[0], model.intercept_[0]
+    return ScopeScorer(w_prob=float(w_prob), w_sim=float(w_sim), bias=float(bias))
+
+
+def nearest_similarity(
+    queries: Vectors, examples: Vectors, self_index: npt.NDArray[np.intp] | None = None, k: int = 1
+) -> FloatArray:
+    """Mean cosine similarity of each (unit-length) query to its ``k`` nearest examples.
+
+    ``self_index[i]`` is query i's own row in ``examples`` (or -1), which is skipped, so a
+    training example is measured against the others only.
+    """
+    result = np.zeros(len(queries))
+    if len(examples) == 0:
+        return result
+    k = max(1, min(k, len(examples) - (0 if self_index is None else 1)))
+    for start in range(0, len(queries), BLOCK):
+        block = queries[start : start + BLOCK] @ examples.T
+        if self_index is not None:
+            rows = np.arange(len(block))
+            own = self_index[start : start + BLOCK]
+            block[rows[own >= 0], own[own >= 0]] = -np.inf
+        top = -np.partition(-block, k - 1, axis=1)[:, :k] if k > 1 else block.max(axis=1)[:, None]
+        result[start : start + len(block)] = np.where(np.isfinite(top), top, 0.0).mean(axis=1)
+    return result

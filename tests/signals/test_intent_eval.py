@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from relaydesk.signals.evaluation import (
+    accuracy,
+    choose_threshold,
+    few_shot,
+    scope_metrics,
+    stratified_folds,
+)
+from relaydesk.signals.intent_commands import banking77, clinc150, dstc11, hint3
+from relaydesk.signals.intent_data import Examples
+
+runner = CliRunner()
+PHRASES = {
+    "card_arrival": [
+        "where is my new card",
+        "my card has not arrived",
+        "card still not here",
+        "when will my card come",
+        "has my card been sent",
+    ],
+    "top_up": [
+        "how do I top up",
+        "add money to my account",
+        "top up with bank transfer",
+        "top up failed",
+        "can I top up by card",
+    ],
+    "exchange_rate": [
+        "what exchange rate do you use",
+        "rate for euros to dollars",
+        "is the exchange rate fair",
+        "currency rate today",
+        "how is the rate set",
+    ],
+}
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    for command in (banking77, clinc150, hint3, dstc11):
+        app.command(command.__name__)(command)
+    return app
+
+
+def _rows() -> list[tuple[str, str]]:
+    return [(text, label) for label, texts in PHRASES.items() for text in texts]
+
+
+def test_accuracy_counts_exact_matches() -> None:
+    assert accuracy(["a", "b", "c", "d"], ["a", "b", "x", "d"]) == 0.75
+    assert accuracy([], []) == 0.0
+
+
+def test_few_shot_takes_k_per_label_reproducibly() -> None:
+    examples = Examples([f"t{i}" for i in range(30)], ["a"] * 20 + ["b"] * 7 + ["c"] * 3)
+    sample = few_shot(examples, 5, seed=1)
+    assert sorted(sample.labels) == ["a"] * 5 + ["b"] * 5 + ["c"] * 3
+    assert few_shot(examples, 5, seed=1) == sample
+    assert few_shot(examples, 5, seed=2) != sample
+
+
+def test_stratified_folds_spread_each_label_over_the_folds() -> None:
+    labels = ["a"] * 10 + ["b"] * 5 + ["c"]
+    folds = stratified_folds(labels, 5, seed=0)
+    assert sorted(folds[:10].tolist()) == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert sorted(folds[10:15].tolist()) == [0, 1, 2, 3, 4]
+
+
+def test_scope_metrics_on_a_hand_made_case() -> None:
+    # 4 in-scope (3 answered right), 2 out of scope; flag scores >= 0.5.
+    scores = np.array([0.1, 0.2, 0.6, 0.3, 0.9, 0.4])
+    correct = np.array([True, True, True, False, False, False])
+    is_oos = np.array([False, False, False, False, True, True])
+    found = scope_metrics(scores, correct, is_oos, 0.5)
+    assert found["in_scope_accuracy"] == 0.5  # the third is right but flagged
+    assert found["oos_recall"] == 0.5
+    assert found["oos_precision"] == 0.5
+    # Pairs (oos, in-scope) ranked right: 0.9 beats all four, 0.4 beats 0.1, 0.2 and 0.3.
+    assert found["auroc"] == pytest.approx(7 / 8)
+
+
+def test_threshold_keeps_the_in_scope_floor_and_maximises_recall() -> None:
+    scores = np.array([0.1, 0.2, 0.6, 0.3, 0.9, 0.4])
+    correct = np.array([True, True, True, False, False, False])
+    is_oos = np.array([False, False, False, False, True, True])
+    # Floor 0.75 (all three right answers kept): flag 0.9 and 0.4, not 0.6.
+    assert choose_threshold(scores, correct, is_oos, 0.75) == 0.9
+    # Floor 0.5: may lose one right answer, so 0.4 (both oos) is reachable.
+    assert choose_threshold(scores, correct, is_oos, 0.5) == 0.4
+    assert choose_threshold(scores, correct, is_oos, 0.99) == float("inf")
+
+
+def test_banking77_runs_on_given_files(tmp_path: Path) -> None:
+    for name in ("train", "test"):
+        lines = ["text,category", *(f"{t},{label}" for t, label in _rows())]
+        (tmp_path / f"{name}.csv").write_text("\n".join(lines), encoding="utf-8")
+    result = runner.invoke(
+        _app(),
+        [
+            "banking77",
+            "--train",
+            str(tmp_path / "train.csv"),
+            "--test",
+            str(tmp_path / "test.csv"),
+            "--no-dense",
+            "--json",
+            "--shots",
+            "2",
+            "--repeats",
+            "2",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [row["metric"] for row in rows] == ["accuracy", "accuracy"]
+    assert rows[0]["n"] == 15
+    assert rows[0]["value"] > 0.9  # trained and tested on the same 15 sentences
+    assert "Casanueva" in rows[0]["published"]
+
+
+def test_clinc150_reports_out_of_scope_metrics(tmp_path: Path) -> None:
+    pairs = [[t, label] for t, label in _rows()]
+    oos = [
+        ["tell me a joke", "oos"],
+        ["what is the weather", "oos"],
+        ["play music", "oos"],
+        ["who won the game", "oos"],
+        ["book a flight", "oos"],
+    ]
+    data = {
+        "train": pairs,
+        "oos_train": oos,
+        "val": pairs,
+        "oos_val": oos,
+        "test": pairs,
+        "oos_test": oos,
+    }
+    path = tmp_path / "data_full.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    result = runner.invoke(
+        _app(), ["clinc150", "--train", str(path), "--test", str(path), "--no-dense", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    metrics = {row["metric"]: row for row in json.loads(result.stdout)}
+    assert set(metrics) == {
+        "in_scope_accuracy",
+        "oos_recall",
+        "oos_precision",
+        "auroc",
+        "threshold",
+    }
+    assert metrics["in_scope_accuracy"]["n"] == 20
+    assert metrics["auroc"]["value"] > 0.5
+
+
+def test_hint3_and_dstc11_cross_validate_given_files(tmp_path: Path) -> None:
+    csv_path = tmp_path / "shop_train.csv"
+    csv_path.write_text("sentence,label\n" + "\n".join(f"{t},{lb}" for t, lb in _rows()), "utf-8")
+    jsonl = tmp_path / "dev.jsonl"
+    jsonl.write_text(
+        "\n".join(json.dumps({"utterance": t, "intent": lb}) for t, lb in _rows()), encoding="utf-8"
+    )
+    for command, path in (("hint3", csv_path), ("dstc11", jsonl)):
+        result = runner.invoke(
+            _app(), [command, "--train", str(path), "--no-dense", "--json", "--folds", "5"]
+        )
+        assert result.exit_code == 0, result.output
+        (row,) = json.loads(result.stdout)
+        assert row["n"] == 15
+        assert "5-fold" in row["split"]
+        assert 0.0 <= row["value"] <= 1.0
+
+
+def test_hint3_trains_and_tests_on_two_files(tmp_path: Path) -> None:
+    train = tmp_path / "bot_train.csv"
+    test = tmp_path / "bot_test.csv"
+    train.write_text("sentence,label\n" + "\n".join(f"{t},{lb}" for t, lb in _rows()), "utf-8")
+    test.write_text("sentence,label\nwhere is my new card,card_arrival\n", encoding="utf-8")
+    result = runner.invoke(
+        _app(), ["hint3", "--train", str(train), "--test", str(test), "--no-dense", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert row["n"] == 1
+    assert row["value"] == 1.0
+
+
+@pytest.mark.parametrize("command", ["banking77", "clinc150", "hint3", "dstc11"])
+def test_missing_data_exits_2_with_a_message(tmp_path: Path, command: str) -> None:
+    result = runner.invoke(_app(), [command, "--data-dir", str(tmp_path / "nowhere"), "--json"])
+    assert result.exit_code == 2
+    assert "not found" in result.output

@@ -12,15 +12,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-import numpy as np
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from relaydesk.db import Database, utcnow
 from relaydesk.knowledge.articles import Article
-from relaydesk.knowledge.embeddings import DIMENSIONS, Vectors
+from relaydesk.knowledge.embeddings import Vectors
 from relaydesk.knowledge.importers import SourcedArticle
 from relaydesk.knowledge.models import KbArticle, KbArticleVersion, KbEmbedding, KbRevision
+from relaydesk.knowledge.vector_cache import from_blobs, to_blob
 
 CREATED, UPDATED, UNCHANGED, RESTORED = "created", "updated", "unchanged", "restored"
 
@@ -208,10 +208,7 @@ class DatabaseVectorCache:
                         KbEmbedding.model_id == model_id, KbEmbedding.text_hash.in_(batch)
                     )
                 )
-                for key, blob in rows:
-                    vector = np.frombuffer(blob, dtype="<f4")
-                    if vector.shape == (DIMENSIONS,):
-                        found[key] = vector
+                found.update(from_blobs((key, blob) for key, blob in rows))
         return found
 
     def put(self, model_id: str, items: dict[str, Vectors]) -> None:
@@ -224,7 +221,7 @@ class DatabaseVectorCache:
                 KbEmbedding(
                     model_id=model_id,
                     text_hash=key,
-                    vector=np.asarray(vector, dtype="<f4").tobytes(),
+                    vector=to_blob(vector),
                     created_at=utcnow(),
                 )
                 for key, vector in items.items()

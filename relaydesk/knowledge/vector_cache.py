@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -24,6 +24,17 @@ class VectorCache(Protocol):
         ...
 
     def put(self, model_id: str, items: dict[str, Vectors]) -> None: ...
+
+
+def to_blob(vector: Vectors) -> bytes:
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def from_blobs(rows: Iterable[tuple[str, bytes]]) -> dict[str, Vectors]:
+    """Stored (key, float32 bytes) rows as vectors; a row of the wrong size is left out, so it
+    is embedded again rather than served."""
+    vectors = ((key, np.frombuffer(blob, dtype="<f4")) for key, blob in rows)
+    return {key: vector for key, vector in vectors if vector.shape == (DIMENSIONS,)}
 
 
 def text_key(text: str) -> str:
@@ -64,15 +75,11 @@ class SqliteVectorCache:
             batch = list(keys[start : start + self.BATCH])
             marks = ",".join("?" * len(batch))  # only placeholders are formatted in
             query = f"SELECT text_hash, vector FROM vectors WHERE model_id = ? AND text_hash IN ({marks})"  # noqa: E501, S608
-            rows = self._db.execute(query, [model_id, *batch])
-            for key, blob in rows:
-                vector = np.frombuffer(blob, dtype="<f4")
-                if vector.shape == (DIMENSIONS,):
-                    found[key] = vector
+            found.update(from_blobs(self._db.execute(query, [model_id, *batch])))
         return found
 
     def put(self, model_id: str, items: dict[str, Vectors]) -> None:
-        rows = [(model_id, k, np.asarray(v, dtype="<f4").tobytes()) for k, v in items.items()]
+        rows = [(model_id, key, to_blob(vector)) for key, vector in items.items()]
         with self._db:
             self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
 

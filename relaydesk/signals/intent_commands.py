@@ -16,6 +16,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
+from relaydesk.signals.eval_report import fail
 from relaydesk.signals.evaluation import (
     Result,
     accuracy,
@@ -37,7 +38,6 @@ from relaydesk.signals.intent_data import (
 from relaydesk.signals.intent_report import (
     dataset_embedder,
     embed_all,
-    fail,
     method_name,
     print_results,
     steps,

@@ -6,40 +6,25 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from typing import NoReturn
 
 import numpy as np
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from relaydesk.knowledge.embeddings import load_embedder
 from relaydesk.signals.cache import CachedEmbedder
+from relaydesk.signals.eval_report import progress
 from relaydesk.signals.evaluation import Result, embed
 
 stdout = Console(width=160)
 stderr = Console(stderr=True)
 
 
-def fail(message: str) -> NoReturn:
-    stderr.print(f"[red]error[/red] {message}")
-    raise typer.Exit(2)
-
-
 @contextmanager
 def steps(quiet: bool) -> Iterator[tuple[Callable[[int, int], None], Callable[[str], None]]]:
     """A bar for embedding (texts) and a line for the training step in progress."""
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr,
-        disable=quiet,
-        transient=True,
-    )
-    with bar:
+    with progress(quiet) as bar:
         embedding = bar.add_task("embedding", total=0)
         step = bar.add_task("training", total=None)
 

@@ -14,7 +14,7 @@ from unittest import mock
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from support.actions import effects, runs, seed_shop
+from support.actions import effects, issue_grant, runs, seed_shop
 
 from relaydesk.actions.testing import ObedientModel
 from relaydesk.app import create_app
@@ -51,20 +51,6 @@ def app_database(client: TestClient) -> Database:
     return database
 
 
-def issue(client: TestClient, auth: dict[str, str], **fields: Any) -> dict[str, Any]:
-    body = {
-        "customer_id": "cus_1001",
-        "agent_id": "shopper.example",
-        "scopes": ["answer", "request_refund"],
-        "refund_limit": "50",
-        **fields,
-    }
-    response = client.post("/v1/grants", json=body, headers=auth)
-    assert response.status_code == 201, response.text
-    issued: dict[str, Any] = response.json()
-    return issued
-
-
 def say(client: TestClient, token: str, text: str, **fields: Any) -> Any:
     return client.post(
         "/v1/delegated/messages",
@@ -91,7 +77,7 @@ def stored_events(database: Database) -> int:
 def test_the_message_is_stored_as_the_agent_acting_for_its_customer(
     client: TestClient, auth: dict[str, str], ids: dict[str, str]
 ) -> None:
-    issued = issue(client, auth)
+    issued = issue_grant(client, auth)
     response = say(client, issued["token"], "Where is my parcel? Check order SR-20417.")
     assert response.status_code == 201, response.text
     result = response.json()
@@ -138,7 +124,7 @@ def test_a_customers_own_message_keeps_the_customer_as_actor(
 def test_a_refund_within_the_grant_runs_through_a_message(
     client: TestClient, auth: dict[str, str], ids: dict[str, str]
 ) -> None:
-    token = issue(client, auth)["token"]
+    token = issue_grant(client, auth)["token"]
     response = say(client, token, f"Please refund $40 on order {OWN_ORDER}.")
     assert response.status_code == 201, response.text
     [run] = runs(app_database(client))
@@ -152,7 +138,7 @@ def test_a_refund_within_the_grant_runs_through_a_message(
 def test_a_refund_over_the_grant_goes_to_billing_with_the_reason(
     client: TestClient, auth: dict[str, str], ids: dict[str, str]
 ) -> None:
-    token = issue(client, auth)["token"]
+    token = issue_grant(client, auth)["token"]
     result = say(client, token, f"Please refund $60 on order {OWN_ORDER}.").json()
     decision = result["decision"]
     assert (decision["route"], decision["team"]) == ("require_approval", "billing")
@@ -180,7 +166,7 @@ def test_a_refund_over_the_grant_goes_to_billing_with_the_reason(
 def test_another_customers_order_is_refused_through_a_message(
     client: TestClient, auth: dict[str, str], ids: dict[str, str]
 ) -> None:
-    token = issue(client, auth)["token"]
+    token = issue_grant(client, auth)["token"]
     say(client, token, f"Refund $5 on order {OTHER_ORDER} and check order {OTHER_ORDER}.")
     statuses = [(run.action, run.status, run.policies) for run in runs(app_database(client))]
     assert statuses == [
@@ -194,7 +180,7 @@ def test_another_customers_order_is_refused_through_a_message(
 def test_nothing_is_stored_or_run_once_the_grant_ends(
     client: TestClient, auth: dict[str, str], ids: dict[str, str], end: str
 ) -> None:
-    issued = issue(client, auth)
+    issued = issue_grant(client, auth)
     database = app_database(client)
     if end == "revoke":
         assert client.post(f"/v1/grants/{issued['grant']['id']}/revoke", headers=auth).is_success
@@ -215,7 +201,7 @@ def test_a_grant_revoked_before_the_message_is_decided_runs_nothing(
     client: TestClient, auth: dict[str, str], ids: dict[str, str]
 ) -> None:
     """A message stored, then its grant revoked, then decided (a resume after a crash)."""
-    issued = issue(client, auth)
+    issued = issue_grant(client, auth)
     database = app_database(client)
     with database.read() as session:
         grant = session.get(Grant, issued["grant"]["id"])
@@ -235,7 +221,7 @@ def test_a_grant_revoked_before_the_message_is_decided_runs_nothing(
 def test_malformed_messages_and_other_conversations_store_nothing(
     client: TestClient, auth: dict[str, str], ids: dict[str, str]
 ) -> None:
-    token = issue(client, auth)["token"]
+    token = issue_grant(client, auth)["token"]
     other = client.post(
         "/v1/messages",
         json={"channel": "web", "text": "hello", "customer": {"id": "cus_1002"}},
@@ -260,7 +246,7 @@ def test_malformed_messages_and_other_conversations_store_nothing(
 def test_the_agent_writes_on_in_its_customers_conversation(
     client: TestClient, auth: dict[str, str], ids: dict[str, str]
 ) -> None:
-    token = issue(client, auth)["token"]
+    token = issue_grant(client, auth)["token"]
     first = say(client, token, "Check order SR-20417.").json()
     again = say(client, token, "Thanks!", conversation_id=first["conversation_id"])
     assert again.status_code == 201, again.text
@@ -270,7 +256,7 @@ def test_the_agent_writes_on_in_its_customers_conversation(
 def test_an_idempotency_key_is_scoped_to_the_grant(
     client: TestClient, auth: dict[str, str], ids: dict[str, str]
 ) -> None:
-    one, two = issue(client, auth)["token"], issue(client, auth)["token"]
+    one, two = issue_grant(client, auth)["token"], issue_grant(client, auth)["token"]
     key = {"Idempotency-Key": "retry-1"}
 
     def send(token: str) -> Any:
@@ -287,7 +273,7 @@ def test_an_idempotency_key_is_scoped_to_the_grant(
 def test_delegated_traffic_is_labelled_in_the_metrics(
     client: TestClient, auth: dict[str, str], ids: dict[str, str]
 ) -> None:
-    token = issue(client, auth)["token"]
+    token = issue_grant(client, auth)["token"]
     say(client, token, f"Please refund $40 on order {OWN_ORDER}.")
     body = {
         "channel": "web",
@@ -311,7 +297,7 @@ def test_delegated_messages_have_their_own_rate_limit(settings: Settings) -> Non
         seed_shop(database)
         with database.write() as session:
             _, key = create_key(session, "limits")
-        token = issue(client, {"Authorization": f"Bearer {key}"})["token"]
+        token = issue_grant(client, {"Authorization": f"Bearer {key}"})["token"]
         statuses = [say(client, token, "Check order SR-20417.").status_code for _ in range(3)]
         assert statuses == [201, 201, 429]
         with database.read() as session:
@@ -324,7 +310,7 @@ def test_delegated_messages_have_their_own_rate_limit(settings: Settings) -> Non
 def test_the_decision_story_tells_the_action_and_its_approval(
     client: TestClient, auth: dict[str, str], ids: dict[str, str]
 ) -> None:
-    token = issue(client, auth)["token"]
+    token = issue_grant(client, auth)["token"]
     result = say(client, token, f"Please refund $60 on order {OWN_ORDER}.").json()
     [pending] = client.get("/v1/approvals", headers=auth).json()
     approved = client.post(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from support.actions import effects, seed_shop
+from support.actions import effects, issue_grant, seed_shop
 
 from relaydesk.conversations.models import Conversation, Event, EventKind
 from relaydesk.db import Database, utcnow
@@ -26,20 +26,6 @@ def app_database(client: TestClient) -> Database:
     return database
 
 
-def issue(client: TestClient, auth: dict[str, str], **fields: Any) -> dict[str, Any]:
-    body = {
-        "customer_id": "cus_1001",
-        "agent_id": "shopper.example",
-        "scopes": ["answer", "request_refund"],
-        "refund_limit": "50",
-        **fields,
-    }
-    response = client.post("/v1/grants", json=body, headers=auth)
-    assert response.status_code == 201, response.text
-    issued: dict[str, Any] = response.json()
-    return issued
-
-
 def act(client: TestClient, token: str, action: str, **arguments: Any) -> Any:
     body = {"action": action, "arguments": arguments}
     return client.post(
@@ -54,7 +40,7 @@ def refund(client: TestClient, token: str, order: str, amount: str) -> Any:
 def test_a_refund_within_the_grant_runs_once_with_its_evidence(
     client: TestClient, auth: dict[str, str], app_database: Database
 ) -> None:
-    token = issue(client, auth)["token"]
+    token = issue_grant(client, auth)["token"]
     response = refund(client, token, OWN_ORDER, "40")
     assert response.status_code == 200, response.text
     taken = response.json()["action"]
@@ -73,7 +59,7 @@ def test_a_refund_within_the_grant_runs_once_with_its_evidence(
 def test_a_refund_over_the_grant_goes_to_a_person_with_the_reason(
     client: TestClient, auth: dict[str, str], app_database: Database
 ) -> None:
-    token = issue(client, auth)["token"]
+    token = issue_grant(client, auth)["token"]
     response = refund(client, token, OWN_ORDER, "60")
     assert response.status_code == 202, response.text
     body = response.json()
@@ -92,7 +78,7 @@ def test_a_refund_over_the_grant_goes_to_a_person_with_the_reason(
 def test_another_customers_order_is_refused_whatever_the_amount(
     client: TestClient, auth: dict[str, str], app_database: Database
 ) -> None:
-    token = issue(client, auth)["token"]
+    token = issue_grant(client, auth)["token"]
     for amount in ("1", "40", "60"):
         response = refund(client, token, OTHER_ORDER, amount)
         assert response.status_code == 403, response.text
@@ -104,7 +90,7 @@ def test_another_customers_order_is_refused_whatever_the_amount(
 def test_nothing_works_after_the_grant_is_revoked(
     client: TestClient, auth: dict[str, str], app_database: Database
 ) -> None:
-    issued = issue(client, auth)
+    issued = issue_grant(client, auth)
     revoked = client.post(f"/v1/grants/{issued['grant']['id']}/revoke", headers=auth)
     assert revoked.status_code == 200
     assert revoked.json()["revoked_at"]
@@ -121,7 +107,7 @@ def test_nothing_works_after_the_grant_is_revoked(
 def test_nothing_works_after_the_grant_expires(
     client: TestClient, auth: dict[str, str], app_database: Database
 ) -> None:
-    issued = issue(client, auth)
+    issued = issue_grant(client, auth)
     with app_database.write() as session:
         grant = session.get(Grant, issued["grant"]["id"])
         assert grant is not None
@@ -135,7 +121,7 @@ def test_nothing_works_after_the_grant_expires(
 def test_a_rotated_token_replaces_the_old_one(
     client: TestClient, auth: dict[str, str], app_database: Database
 ) -> None:
-    issued = issue(client, auth)
+    issued = issue_grant(client, auth)
     rotated = client.post(f"/v1/grants/{issued['grant']['id']}/rotate", headers=auth).json()
     assert refund(client, issued["token"], OWN_ORDER, "10").status_code == 401
     assert refund(client, rotated["token"], OWN_ORDER, "10").status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from relaydesk.actions.models import ActionRun, ShopEffect
@@ -45,3 +46,18 @@ def effects(database: Database, **where: Any) -> int:
 def runs(database: Database) -> list[ActionRun]:
     with database.read() as session:
         return list(session.scalars(select(ActionRun).order_by(ActionRun.id)))
+
+
+def issue_grant(client: TestClient, auth: dict[str, str], **fields: Any) -> dict[str, Any]:
+    """A delegated grant: shopper.example for cus_1001, refunds up to 50 unless overridden."""
+    body = {
+        "customer_id": "cus_1001",
+        "agent_id": "shopper.example",
+        "scopes": ["answer", "request_refund"],
+        "refund_limit": "50",
+        **fields,
+    }
+    response = client.post("/v1/grants", json=body, headers=auth)
+    assert response.status_code == 201, response.text
+    issued: dict[str, Any] = response.json()
+    return issued

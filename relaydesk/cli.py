@@ -27,6 +27,7 @@ from relaydesk.permissions import api_keys
 from relaydesk.permissions.commands import authz_app
 from relaydesk.policy.commands import audit_app, policy_app, why
 from relaydesk.queue.commands import agent_app
+from relaydesk.signals.classifier import train
 from relaydesk.startup import load_parts
 
 app = typer.Typer(help="Relaydesk: AI and people working together on customer support.")
@@ -42,6 +43,7 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(kb_app, name="kb")
 app.add_typer(authz_app, name="authz")
 app.command()(why)
+app.command()(train)
 console = Console()
 
 

@@ -39,6 +39,7 @@ from relaydesk.signals.categories import Category
 
 if TYPE_CHECKING:
     from relaydesk.actions.service import ActionRuntime
+    from relaydesk.signals.classifier import CategoryClassifier
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,16 @@ class Parts:
     # checked against them); None: the extractive resolver, which quotes them.
     llm: Provider | None = None
     llm_max_tokens: int = 400
+    # The trained category/intent/out-of-scope classifier (relaydesk train); None: the
+    # keyword matcher over ``categories`` gives the category, with no intent or scope.
+    classifier: CategoryClassifier | None = None
+
+    def high_risk(self) -> frozenset[str]:
+        """The high-risk categories of the active policy and of a pilot's candidate."""
+        policies = (self.policy, self.pilot.candidate if self.pilot else None)
+        return frozenset(
+            name for p in policies if p is not None for name in p.document.high_risk_categories
+        )
 
     def routed_teams(self) -> list[str]:
         """Every team a handoff can go to: the teams file's and those the policies name."""
@@ -101,7 +112,9 @@ CLARIFY = (
 
 def run(turn: Turn, parts: Parts) -> Outcome:
     try:
-        signals = detect_signals(turn, parts.categories)
+        signals = detect_signals(
+            turn, parts.categories, classifier=parts.classifier, high_risk=parts.high_risk()
+        )
         attempt = resolve(turn, signals, parts)
         attempt = authorize_and_run(turn, attempt, parts.actions)
         facts = build_facts(turn, signals, attempt)

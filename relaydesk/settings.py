@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     # How often a worker looks for knowledge-base changes made by other processes.
     kb_refresh_seconds: float = Field(default=2.0, ge=0)
     categories_file: Path = Field(default=DEMO_DIR / "categories.yaml")
+    # Which classifier names the category on the message path: the keyword matcher, or the
+    # trained one (`relaydesk train`; intent and out-of-scope too). Opt-in until it routes the
+    # demo samples at least as well as the keywords (docs/policy.md).
+    category_classifier: Literal["keywords", "trained"] = "keywords"
     # Human teams: business hours, SLA targets and handle times (see relaydesk/queue/teams.py).
     teams_file: Path = Field(default=DEMO_DIR / "teams.yaml")
     # Your own handoff wording: <locale>.yaml files overriding the shipped pieces (docs/handoff.md).

@@ -22,6 +22,7 @@ from relaydesk.queue.teams import load_teams
 from relaydesk.resolver.providers import provider_from_settings
 from relaydesk.settings import Settings
 from relaydesk.signals.categories import load_categories
+from relaydesk.signals.classifier import CategoryClassifier, load_classifier
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def load_parts(
         handoff_templates=load_templates(settings.handoff_templates_dir),
         llm=provider_from_settings(settings),
         llm_max_tokens=settings.llm_max_tokens,
+        classifier=load_category_classifier(settings),
     )
     if database is not None:
         parts = replace(parts, actions=build_runtime(settings, database))
@@ -64,6 +66,24 @@ def embedder_for(settings: Settings) -> Embedder | None:
     embedder, reason = load_embedder()
     log.log(logging.INFO if embedder else logging.WARNING, "%s", reason)
     return embedder
+
+
+def load_category_classifier(settings: Settings) -> CategoryClassifier | None:
+    """With ``category_classifier=trained``, the trained classifier for the categories file:
+    from the cache, trained once if missing, with sentence embeddings only when dense
+    retrieval is on. If it cannot be built, the keyword matcher stands in, loudly."""
+    if settings.category_classifier == "keywords":
+        return None
+    embedder = embedder_for(settings)
+    try:
+        classifier = load_classifier(settings.categories_file, embedder)
+    except (OSError, ValueError) as error:
+        log.error("category classifier unavailable, using keyword matching: %s", error)
+        return None
+    log.info("category classifier: %d categories, %d intents, features %s",
+             len(classifier.taxonomy.categories), len(classifier.taxonomy.intents),
+             classifier.embedder_id)  # fmt: skip
+    return classifier
 
 
 def read_kb_dir(kb_dir: Path) -> ReadResult:

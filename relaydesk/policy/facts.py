@@ -43,9 +43,18 @@ FACTS: dict[str, FactType] = {
     "message.length": FactType.INT,
     "signals.category.name": FactType.STRING,
     "signals.category.confidence": FactType.NUMBER,
+    "signals.intent.name": FactType.STRING,
+    "signals.intent.confidence": FactType.NUMBER,
     **{
         f"signals.{name}.{field}": kind
-        for name in ("human_request", "manager_request", "legal_threat", "urgency", "frustration")
+        for name in (
+            "human_request",
+            "manager_request",
+            "legal_threat",
+            "urgency",
+            "frustration",
+            "out_of_scope",
+        )
         for field, kind in _DETECTOR.items()
     },
     "signals.frustration.trend": FactType.NUMBER,
@@ -131,6 +140,8 @@ def build_facts(
                 "name": signals.category.name,
                 "confidence": signals.category.confidence,
             },
+            "intent": {"name": signals.intent.name, "confidence": signals.intent.confidence},
+            "out_of_scope": _signal(signals.out_of_scope),
             "human_request": _signal(signals.human_request),
             "manager_request": _signal(signals.manager_request),
             "legal_threat": _signal(signals.legal_threat),

@@ -75,15 +75,20 @@ class CategoryClassifier:
         self._category_of = [taxonomy.category_of(label) for label in model.labels]
         self._terms = np.asarray(model.space.terms(), dtype=object)
 
-    def classify(self, message: object) -> Classification:
-        return self.classify_many([message])[0]
+    def classify(self, message: object, keep_category: bool = False) -> Classification:
+        return self.classify_many([message], keep_category)[0]
 
-    def classify_many(self, messages: Sequence[object]) -> list[Classification]:
+    def classify_many(
+        self, messages: Sequence[object], keep_category: bool = False
+    ) -> list[Classification]:
+        """``keep_category``: an out-of-scope message keeps its closest category and intent
+        (the message path: the policy, not the classifier, decides what out of scope means,
+        and a high-risk category must stay visible); by default both become ``unknown``."""
         prepared = [_as_text(message) for message in messages]
         scored = self._score([text for text, _ in prepared])
         scope = self.model.scope_scores(scored.probabilities, scored.similarity)
         return [
-            self._explain(scored, i, float(scope[i]), notes)
+            self._explain(scored, i, float(scope[i]), notes, keep_category)
             for i, (_, notes) in enumerate(prepared)
         ]
 
@@ -108,7 +113,9 @@ class CategoryClassifier:
         sims = similar @ self.model.examples.T
         return _Scored(texts, rows, probabilities, sims.max(axis=1), sims.argmax(axis=1))
 
-    def _explain(self, scored: _Scored, i: int, scope: float, notes: list[str]) -> Classification:
+    def _explain(
+        self, scored: _Scored, i: int, scope: float, notes: list[str], keep_category: bool = False
+    ) -> Classification:
         if not scored.texts[i]:
             empty = CategorySignal(name=UNKNOWN, confidence=0.0, evidence=("empty message",))
             out = Signal(value=True, score=1.0, evidence=("empty message", *notes))
@@ -126,7 +133,7 @@ class CategoryClassifier:
                 *notes,
             ),
         )
-        if out.value:
+        if out.value and not keep_category:
             guess = (f"closest category {category} ({category_p:.2f})",)
             unknown = CategorySignal(name=UNKNOWN, confidence=out.score, evidence=guess)
             return Classification(category=unknown, intent=unknown, out_of_scope=out)

@@ -1,20 +1,26 @@
 """The signals for one message: the path's single entry into this package.
 
 Each detector lives in its own module: explicit asks (``requests``), frustration and its trend
-(``frustration``), repeated asks (``repeat``), the category (``categories``). Each returns its
-score and the words or features that fired, so a person reading a decision sees why.
+(``frustration``), repeated asks (``repeat``), the category: the trained classifier's
+(``classifier``: category, intent and out-of-scope score) when the path has one, else the
+keyword matcher's (``categories``). Each returns its score and the words or features that
+fired, so a person reading a decision sees why.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from relaydesk.conversations.turn import Turn
 from relaydesk.signals.categories import Category, classify
 from relaydesk.signals.frustration import frustration
 from relaydesk.signals.repeat import Embed, repeat_ask
 from relaydesk.signals.requests import requests
-from relaydesk.signals.types import Amount, Signals
+from relaydesk.signals.types import Amount, CategorySignal, Signal, Signals
+
+if TYPE_CHECKING:
+    from relaydesk.signals.classifier import CategoryClassifier
 
 __all__ = ["amount", "detect_signals", "frustration", "repeat_ask"]
 
@@ -23,6 +29,11 @@ MONEY = re.compile(
     r"|\b(?P<named>\d[\d,]*(?:\.\d{1,2})?)\s?(?:dollars|usd|eur|euros?|gbp|pounds|bucks)\b",
     re.IGNORECASE,
 )
+# Without the trained classifier: no intent, and nothing judged out of scope.
+NO_INTENT = CategorySignal(name="unknown", confidence=0.0)
+NOT_JUDGED = Signal(value=False, score=0.0)
+# Below this category confidence the classifier defers to the keywords, when they name one.
+UNSURE = 0.5
 
 
 def amount(text: str) -> Amount:
@@ -34,13 +45,26 @@ def amount(text: str) -> Amount:
 
 
 def detect_signals(
-    turn: Turn, categories: tuple[Category, ...], embed: Embed | None = None
+    turn: Turn,
+    categories: tuple[Category, ...],
+    embed: Embed | None = None,
+    classifier: CategoryClassifier | None = None,
+    high_risk: frozenset[str] = frozenset(),
 ) -> Signals:
-    """``embed`` (sentence embeddings, optional) lets repeat-ask count paraphrases too."""
+    """``embed`` (sentence embeddings, optional) lets repeat-ask count paraphrases too.
+    ``classifier`` (the trained one, optional) gives the category, the intent and the
+    out-of-scope score; without it the keyword matcher gives the category alone.
+    ``high_risk``: categories the classifier's verdict is never traded away from."""
     text = turn.text if isinstance(turn.text, str) else ""
     asks = requests(text)
+    keywords = classify(text, categories)
+    category, intent, out_of_scope = keywords, NO_INTENT, NOT_JUDGED
+    if classifier is not None:
+        category, intent, out_of_scope = _classified(text, classifier, keywords, high_risk)
     return Signals(
-        category=classify(text, categories),
+        category=category,
+        intent=intent,
+        out_of_scope=out_of_scope,
         human_request=asks.human,
         manager_request=asks.manager,
         legal_threat=asks.legal,
@@ -49,3 +73,28 @@ def detect_signals(
         repeat_ask=repeat_ask(turn, embed),
         amount=amount(text),
     )
+
+
+def _classified(
+    text: str, classifier: CategoryClassifier, keywords: CategorySignal, high_risk: frozenset[str]
+) -> tuple[CategorySignal, CategorySignal, Signal]:
+    """The classifier's category, intent and out-of-scope verdict. An out-of-scope message
+    keeps its closest category (never "unknown" in its place), so a high-risk category stays
+    visible to the policy, which reads both. The keyword matches are kept as evidence.
+
+    When the classifier is unsure (below ``UNSURE``) and the message names another category's
+    keywords, the keywords' category is kept instead (a "$250 refund" for shoes that "fell
+    apart" stays a refund for the refund rules), unless the classifier's guess is high-risk,
+    or the keywords' category is itself high-risk (then it wins whatever the classifier says)."""
+    result = classifier.classify(text, keep_category=True)
+    category, intent = result.category, result.intent
+    if keywords.evidence:
+        words = ", ".join(repr(word) for word in keywords.evidence)
+        noted = (*category.evidence, f"keywords for {keywords.name}: {words}")
+        category = category.model_copy(update={"evidence": noted})
+        unsure = category.confidence < UNSURE and category.name not in high_risk
+        if keywords.name != category.name and (unsure or keywords.name in high_risk):
+            guess = f"classifier's guess {category.name} ({category.confidence:.2f})"
+            category = keywords.model_copy(update={"evidence": (*keywords.evidence, guess)})
+            intent = NO_INTENT
+    return category, intent, result.out_of_scope

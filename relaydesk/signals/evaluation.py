@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
 
 from relaydesk.signals.cache import CachedEmbedder
 from relaydesk.signals.intent_data import Examples
 from relaydesk.signals.model import LinearModel, TrainingOptions, train_linear_model
-from relaydesk.signals.scope import nearest_similarity
+from relaydesk.signals.scope import Mahalanobis, nearest_similarity
 from relaydesk.signals.taxonomy import OUT_OF_SCOPE
 
 FloatArray = npt.NDArray[np.float64]
@@ -45,6 +47,7 @@ class Predictions:
     labels: list[str]  # best in-scope label
     scope: FloatArray  # out-of-scope score, 0..1
     model: LinearModel
+    max_in_scope: FloatArray = field(default_factory=lambda: np.zeros(0))
 
 
 def accuracy(predicted: Sequence[str], actual: Sequence[str]) -> float:
@@ -152,6 +155,7 @@ def predict(
         labels=[model.labels[i] for i in best],
         scope=model.scope_scores(probabilities, similarity),
         model=model,
+        max_in_scope=model.in_scope_max(probabilities),
     )
 
 
@@ -176,3 +180,73 @@ def cross_validate(
         for i, label in zip(held, found.labels, strict=True):
             predicted[i] = label
     return predicted
+
+
+NEIGHBOURS = 20  # the kNN view: mean similarity to the 20 nearest training examples
+
+
+@dataclass(frozen=True)
+class ValidationScope:
+    """An out-of-scope score fitted on a validation split, and its threshold.
+
+    Three views of a message: the classifier's best in-scope probability, the mean cosine
+    similarity to its ``NEIGHBOURS`` nearest in-scope training examples, and the log
+    Mahalanobis distance to the nearest intent mean (shared covariance). A balanced logistic
+    regression on the validation split (out-of-scope vs in-scope) joins them; the threshold is
+    chosen on cross-fitted validation scores (each scored by a model that did not see it), so
+    it is not set on scores the model was fitted to.
+    """
+
+    distance: Mahalanobis
+    coef: FloatArray
+    intercept: float
+    threshold: float
+
+    def score(self, predictions: Predictions, vectors: npt.NDArray[np.float32]) -> FloatArray:
+        features = scope_views(predictions, vectors, self.distance)
+        result: FloatArray = features @ self.coef + self.intercept
+        return result
+
+
+def scope_views(
+    predictions: Predictions, vectors: npt.NDArray[np.float32], distance: Mahalanobis
+) -> FloatArray:
+    examples = predictions.model.examples
+    near = nearest_similarity(vectors, examples, k=NEIGHBOURS)
+    return np.column_stack(
+        [predictions.max_in_scope, near, np.log(distance.distance(vectors) + 1e-9)]
+    )
+
+
+def _scope_lr(features: FloatArray, is_oos: BoolArray, seed: int) -> LogisticRegression:
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, random_state=seed)
+    return model.fit(features, is_oos)
+
+
+def fit_validation_scope(
+    validation: Predictions,
+    vectors: npt.NDArray[np.float32],
+    correct: BoolArray,
+    is_oos: BoolArray,
+    floor: float,
+    seed: int = 0,
+    folds: int = 5,
+) -> ValidationScope:
+    """Fit on the validation split; the threshold comes from 5-fold cross-fitted scores."""
+    model = validation.model
+    distance = Mahalanobis.fit(model.examples, model.example_labels)
+    features = scope_views(validation, vectors, distance)
+    held_out = np.zeros(len(is_oos))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train, held in splitter.split(features, is_oos):
+        held_out[held] = _scope_lr(features[train], is_oos[train], seed).decision_function(
+            features[held]
+        )
+    threshold = choose_threshold(held_out, correct, is_oos, floor)
+    final = _scope_lr(features, is_oos, seed)
+    return ValidationScope(
+        distance=distance,
+        coef=np.asarray(final.coef_[0], dtype=np.float64),
+        intercept=float(final.intercept_[0]),
+        threshold=threshold,
+    )

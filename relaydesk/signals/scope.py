@@ -12,6 +12,7 @@ percentile of how close in-scope examples come to each other.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,3 +83,40 @@ def nearest_similarity(
         top = -np.partition(-block, k - 1, axis=1)[:, :k] if k > 1 else block.max(axis=1)[:, None]
         result[start : start + len(block)] = np.where(np.isfinite(top), top, 0.0).mean(axis=1)
     return result
+
+
+@dataclass(frozen=True)
+class Mahalanobis:
+    """Distance to the nearest intent's mean under one covariance shared by all intents
+    (Lee et al. 2018), shrunk toward its average variance so 384 dimensions stay invertible.
+    Stored whitened: distances are then plain Euclidean ones."""
+
+    whitening: FloatArray  # (dimensions, dimensions)
+    means: FloatArray  # (intents, dimensions), whitened
+
+    @classmethod
+    def fit(cls, vectors: Vectors, labels: Sequence[str], shrinkage: float = 0.1) -> Mahalanobis:
+        data = np.asarray(vectors, dtype=np.float64)
+        names = np.asarray(labels)
+        classes = sorted(set(labels))
+        means = np.stack([data[names == label].mean(axis=0) for label in classes])
+        centred = data - means[np.searchsorted(classes, names)]
+        covariance = centred.T @ centred / max(len(data), 1)
+        average = float(np.trace(covariance)) / max(len(covariance), 1)
+        shrunk = (1 - shrinkage) * covariance + shrinkage * max(average, 1e-9) * np.eye(
+            len(covariance)
+        )
+        values, vectors_ = np.linalg.eigh(shrunk)
+        whitening = vectors_ / np.sqrt(np.maximum(values, 1e-12))
+        return cls(whitening=whitening, means=means @ whitening)
+
+    def distance(self, queries: Vectors) -> FloatArray:
+        """Squared distance of each query to its nearest intent mean."""
+        white = np.asarray(queries, dtype=np.float64) @ self.whitening
+        result = np.empty(len(white))
+        norms = (self.means**2).sum(axis=1)
+        for start in range(0, len(white), BLOCK):
+            block = white[start : start + BLOCK]
+            squared = (block**2).sum(axis=1)[:, None] + norms[None, :] - 2 * block @ self.means.T
+            result[start : start + len(block)] = np.maximum(squared.min(axis=1), 0.0)
+        return result

@@ -60,6 +60,10 @@ class Signals(BaseModel):
     frustration: FrustrationSignal
     repeat_ask: RepeatAsk
     amount: Amount = Amount(value=0.0)
+    # From the trained classifier; the defaults keep facts stored before it (and the keyword
+    # classifier's signals) readable: no intent known, nothing judged out of scope.
+    intent: CategorySignal = CategorySignal(name="unknown", confidence=0.0)
+    out_of_scope: Signal = Signal(value=False, score=0.0)
 
     @field_validator("frustration", mode="before")
     @classmethod

@@ -10,13 +10,20 @@ from typer.testing import CliRunner
 
 from relaydesk.signals.evaluation import (
     accuracy,
+    auroc,
     choose_threshold,
     few_shot,
+    fit_validation_scope,
+    predict,
     scope_metrics,
     stratified_folds,
 )
+from relaydesk.signals.features import FeatureWeights
 from relaydesk.signals.intent_commands import banking77, clinc150, dstc11, hint3
 from relaydesk.signals.intent_data import Examples
+from relaydesk.signals.model import TrainingOptions, train_linear_model
+from relaydesk.signals.scope import Mahalanobis
+from relaydesk.signals.taxonomy import OUT_OF_SCOPE
 
 runner = CliRunner()
 PHRASES = {
@@ -199,3 +206,41 @@ def test_missing_data_exits_2_with_a_message(tmp_path: Path, command: str) -> No
     result = runner.invoke(_app(), [command, "--data-dir", str(tmp_path / "nowhere"), "--json"])
     assert result.exit_code == 2
     assert "not found" in result.output
+
+
+def test_mahalanobis_is_smallest_near_an_intent_mean() -> None:
+    rng = np.random.default_rng(0)
+    centres = np.eye(4, dtype=np.float32)[:2] * 3
+    vectors = np.vstack([c + rng.normal(0, 0.3, (20, 4)) for c in centres]).astype(np.float32)
+    distance = Mahalanobis.fit(vectors, ["a"] * 20 + ["b"] * 20)
+    found = distance.distance(np.vstack([centres, [[0, 0, 3, 3]]]).astype(np.float32))
+    assert found[0] < 1
+    assert found[1] < 1
+    assert found[2] > 10 * max(found[0], found[1])
+
+
+def _clusters(rng: np.random.Generator, n: int, far: int) -> tuple[np.ndarray, list[str]]:
+    """Unit vectors near one of three axes (intents a, b, c), or near a fourth (out of scope)."""
+    labels = [["a", "b", "c"][i % 3] for i in range(n)] + [OUT_OF_SCOPE] * far
+    axes = [{"a": 0, "b": 1, "c": 2}.get(label, 3) for label in labels]
+    vectors = np.eye(6)[axes] + rng.normal(0, 0.25, (len(labels), 6))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors.astype(np.float32), labels
+
+
+def test_validation_fitted_scope_ranks_out_of_scope_higher() -> None:
+    rng = np.random.default_rng(1)
+    train_vectors, train_labels = _clusters(rng, 30, 0)
+    val_vectors, val_labels = _clusters(rng, 30, 10)
+    test_vectors, test_labels = _clusters(rng, 30, 10)
+    texts = [f"message {i}" for i in range(len(train_labels))]
+    options = TrainingOptions(weights=FeatureWeights(dense=1.0, words=0.0, chars=0.0))
+    model = train_linear_model(texts, train_labels, train_vectors, options)
+    val = predict(model, [f"v {i}" for i in range(len(val_labels))], val_vectors)
+    correct = np.array([p == a for p, a in zip(val.labels, val_labels, strict=True)])
+    is_oos = np.array(val_labels) == OUT_OF_SCOPE
+    scorer = fit_validation_scope(val, val_vectors, correct, is_oos, floor=0.9)
+    tested = predict(model, [f"t {i}" for i in range(len(test_labels))], test_vectors)
+    scores = scorer.score(tested, test_vectors)
+    assert auroc(scores, np.array(test_labels) == OUT_OF_SCOPE) > 0.95
+    assert np.isfinite(scorer.threshold)

@@ -5,11 +5,14 @@ import json
 from pathlib import Path
 
 import pytest
+from factories import turn
 from typer.testing import CliRunner
 
+from relaydesk.conversations.models import Source
 from relaydesk.eval_commands import eval_app
 from relaydesk.signals.eval_data import BITEXT, MWOZ, NLUPP, read_uss
 from relaydesk.signals.eval_report import auc, precision_recall
+from relaydesk.signals.eval_satisfaction import dialogue_features
 
 runner = CliRunner()
 
@@ -115,3 +118,30 @@ def test_metrics() -> None:
     assert auc([0.9, 0.8, 0.1, 0.2], [True, True, False, False]) == 1.0
     assert auc([0.5, 0.5], [True, False]) == 0.5
     assert auc([0.3], [True]) == 0.5
+
+
+def test_dialogue_features_read_the_conversation_before_the_turn() -> None:
+    first = dialogue_features(turn("I need a train to Ely."))
+    assert first["first turn"] == 1.0
+    assert first["AI failures so far"] == 0.0
+    later = dialogue_features(
+        turn(
+            "Are you sure? I really need Tuesday.",
+            (Source.CUSTOMER, "A train to Ely, this is ridiculous."),
+            (Source.AI_AGENT, "Sorry, there are no trains on Tuesday."),
+        )
+    )
+    assert later["first turn"] == 0.0
+    assert later["AI failures so far"] > 0
+    assert later["earlier frustration"] > 0
+    assert later["pushback"] == 1.0
+    assert later["insists"] == 1.0
+    assert set(first) == set(later)
+
+
+def test_satisfaction_reports_the_learned_scorer_with_its_protocol(data_dir: Path) -> None:
+    result = runner.invoke(eval_app, ["satisfaction", "--data-dir", str(data_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    methods = {method for _, _, method in _rows(result.stdout)}
+    assert "learned LR (C by nested grouped CV)" in methods
+    assert any(method.startswith("learned LR, trained on dev") for method in methods)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ from relaydesk.knowledge.runtime import build_index
 
 # isort: split
 from report import DOCS, machine_facts, replace_section
-from servers import open_backend
+from servers import each_backend
 
 SECTION = "knowledge-import"
 DOCUMENTS = Path("tau2_bench/banking_knowledge/documents")
@@ -168,15 +167,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     results: list[Result] = []
     versions: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="relaydesk-bench-kb-") as workdir:
-        for name in args.backends.split(","):
-            with open_backend(name, Path(workdir)) as backend:
-                if isinstance(backend, str):
-                    print(backend, file=sys.stderr)
-                    continue
-                versions.append(backend.version)
-                print(f"{name} …", file=sys.stderr, flush=True)
-                results.append(run(name, backend.make_url("kb"), folder))
+    for backend in each_backend(args.backends, "relaydesk-bench-kb-"):
+        versions.append(backend.version)
+        print(f"{backend.name} …", file=sys.stderr, flush=True)
+        results.append(run(backend.name, backend.make_url("kb"), folder))
     for row in [HEADER, *rows(results)]:
         print("  ".join(f"{cell:>14}" for cell in row))
     if args.write_docs:

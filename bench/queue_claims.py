@@ -16,12 +16,10 @@ import argparse
 import multiprocessing
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.synchronize import Event as EventType
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -32,7 +30,7 @@ from relaydesk.queue.models import Claim
 # isort: split
 # Sibling modules: run as ``python bench/queue_claims.py``, the script's directory is on sys.path.
 from report import DOCS, machine_facts, replace_section
-from servers import Backend, load_support, open_backend
+from servers import Backend, each_backend, load_support
 
 SECTION = "queue"
 PROCESSES = {"postgresql": (1, 4, 8), "sqlite": (1, 4)}
@@ -143,16 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results: list[Result] = []
     versions: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="relaydesk-bench-queue-") as workdir:
-        for name in args.backends.split(","):
-            with open_backend(name, Path(workdir)) as backend:
-                if isinstance(backend, str):
-                    print(backend, file=sys.stderr)
-                    continue
-                versions.append(backend.version)
-                for processes in PROCESSES[name]:
-                    print(f"{name}: {processes} processes …", file=sys.stderr, flush=True)
-                    results.append(run(backend, processes, args.conversations))
+    for backend in each_backend(args.backends, "relaydesk-bench-queue-"):
+        versions.append(backend.version)
+        for processes in PROCESSES[backend.name]:
+            print(f"{backend.name}: {processes} processes …", file=sys.stderr, flush=True)
+            results.append(run(backend, processes, args.conversations))
     print(text_table(results))
     if args.write_docs:
         date = datetime.now(UTC).strftime("%Y-%m-%d")

@@ -12,6 +12,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -144,6 +145,18 @@ def sqlite_backend(workdir: Path) -> Backend:
         return f"sqlite:///{workdir / f'{name}.db'}"
 
     return Backend("sqlite", make_url, f"SQLite {sqlite3.sqlite_version}")
+
+
+def each_backend(names: str, prefix: str) -> Iterator[Backend]:
+    """Each available backend of a comma-separated list, in a work directory of its own run;
+    one that cannot start is skipped, saying why on stderr."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as workdir:
+        for name in names.split(","):
+            with open_backend(name, Path(workdir)) as backend:
+                if isinstance(backend, str):
+                    print(backend, file=sys.stderr)
+                    continue
+                yield backend
 
 
 @contextlib.contextmanager

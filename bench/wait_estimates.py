@@ -13,10 +13,8 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import insert, update
 
@@ -31,7 +29,7 @@ from relaydesk.settings import DEMO_DIR
 
 # isort: split
 from report import DOCS, machine_facts, replace_section
-from servers import Backend, load_support, open_backend
+from servers import Backend, each_backend, load_support
 
 SECTION = "wait"
 CALLS = 200
@@ -102,18 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     lines: list[str] = []
     versions: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="relaydesk-bench-wait-") as workdir:
-        for name in args.backends.split(","):
-            with open_backend(name, Path(workdir)) as backend:
-                if isinstance(backend, str):
-                    print(backend, file=sys.stderr)
-                    continue
-                versions.append(backend.version)
-                print(f"{name} …", file=sys.stderr, flush=True)
-                for what, seconds in run(backend, args.conversations).items():
-                    p50 = statistics.median(seconds) * 1000
-                    p99 = percentile(seconds, 99) * 1000
-                    lines.append(f"| {name} | `{what}` | {p50:.2f} ms | {p99:.2f} ms |")
+    for backend in each_backend(args.backends, "relaydesk-bench-wait-"):
+        versions.append(backend.version)
+        print(f"{backend.name} …", file=sys.stderr, flush=True)
+        for what, seconds in run(backend, args.conversations).items():
+            p50 = statistics.median(seconds) * 1000
+            p99 = percentile(seconds, 99) * 1000
+            lines.append(f"| {backend.name} | `{what}` | {p50:.2f} ms | {p99:.2f} ms |")
     table = "| database | call | p50 | p99 |\n| --- | --- | --- | --- |\n" + "\n".join(lines)
     print(table)
     if args.write_docs:

@@ -26,7 +26,9 @@ from relaydesk.queue.models import Claim
 CONVERSATIONS = 2_000
 WORKERS = {"sqlite": 4, "postgresql": 8}
 KILLS = 2
-DEADLINE_SECONDS = 90.0
+# Only a hang should fail the test: a run takes 10-50 s, and a loaded 2-core machine has
+# been seen to need more than 90.
+DEADLINE_SECONDS = 300.0
 
 
 def worker(url: str, agent_id: str) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy import text
 from relaydesk.db import Database
 from relaydesk.knowledge import store
 from relaydesk.knowledge.embeddings import load_embedder
-from relaydesk.knowledge.importers import files_under, read_file
+from relaydesk.knowledge.importers import files_under
 from relaydesk.knowledge.runtime import build_index
 
 # isort: split
@@ -33,7 +33,6 @@ from servers import each_backend
 
 SECTION = "knowledge-import"
 DOCUMENTS = Path("tau2_bench/banking_knowledge/documents")
-BATCH = 200
 
 
 @dataclass
@@ -51,20 +50,9 @@ class Result:
 
 
 def import_folder(database: Database, folder: Path) -> tuple[store.ImportCounts, int]:
-    files, problems = files_under([folder])
-    counts = store.ImportCounts()
-    pending = []
-    for file, root in files:
-        read = read_file(file, root)
-        pending.extend(read.articles)
-        problems.extend(read.problems)
-        if len(pending) >= BATCH:
-            with database.write() as session:
-                counts.merge(store.import_articles(session, pending))
-            pending = []
-    with database.write() as session:
-        counts.merge(store.import_articles(session, pending))
-    return counts, len(problems)
+    files, unreadable = files_under([folder])
+    counts, problems = store.import_files(database, files)
+    return counts, len(unreadable) + len(problems)
 
 
 def timed(action):  # type: ignore[no-untyped-def]

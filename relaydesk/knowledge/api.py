@@ -29,7 +29,6 @@ from relaydesk.knowledge.schemas import (
 from relaydesk.settings import MAX_MESSAGE_CHARS
 
 router = APIRouter(prefix="/v1/kb", tags=["knowledge"])
-ArticleId = Annotated[str, Query(min_length=1, max_length=MAX_ARTICLE_ID)]
 
 
 def _runtime(request: Request) -> KnowledgeRuntime:
@@ -50,19 +49,16 @@ def post_articles(
     given = body.articles if isinstance(body, ArticlesIn) else [body]
     articles = [_checked(article, position) for position, article in enumerate(given)]
     with database.write() as session:
-        results = [store.upsert(session, article) for article in articles]
-        if any(outcome != store.UNCHANGED for outcome, _ in results):
-            store.bump_revision(session)
-        out = [ImportedOut(id=row.id, version=row.version, outcome=o) for o, row in results]
-    if any(item.outcome != store.UNCHANGED for item in out):
+        counts = store.import_articles(session, articles)
+    if counts.changed_ids:
         _runtime(request).rebuild_now(database)
-    response.status_code = 201 if any(item.outcome == store.CREATED for item in out) else 200
+    response.status_code = 201 if counts.created else 200
     return ImportOut(
-        created=sum(item.outcome == store.CREATED for item in out),
-        updated=sum(item.outcome == store.UPDATED for item in out),
-        unchanged=sum(item.outcome == store.UNCHANGED for item in out),
-        restored=sum(item.outcome == store.RESTORED for item in out),
-        articles=out,
+        created=counts.created,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        restored=counts.restored,
+        articles=[ImportedOut.model_validate(item) for item in counts.articles],
     )
 
 
@@ -152,7 +148,7 @@ def search(
 ) -> SearchOut:
     """The passages the AI would read for this question, best first."""
     runtime = _runtime(request)
-    index = runtime.apply(database, request.app.state.parts).knowledge
+    index = runtime.current(database)
     if mode in ("dense", "hybrid") and runtime.embedder is None:
         raise Unprocessable(f"mode {mode!r} needs dense retrieval, which is off on this server")
     hits = index.search(q, k=k, mode=mode)

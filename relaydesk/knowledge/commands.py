@@ -12,9 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from relaydesk.cli_options import DbOption, open_database
-from relaydesk.db import Database
 from relaydesk.knowledge import store
-from relaydesk.knowledge.importers import ImportProblem, SourcedArticle, files_under, read_file
+from relaydesk.knowledge.importers import ImportProblem, files_under
 from relaydesk.knowledge.index import Mode
 from relaydesk.knowledge.models import KbArticle
 from relaydesk.knowledge.runtime import build_index
@@ -23,7 +22,6 @@ from relaydesk.startup import embedder_for
 kb_app = typer.Typer(help="The knowledge base the AI answers from.")
 console = Console()
 err = Console(stderr=True)
-BATCH = 200  # articles per transaction: each article is all-or-nothing, a batch at a time
 
 
 @kb_app.command("import")
@@ -39,22 +37,13 @@ def import_(
     A malformed file or record is reported with its file and line, and the rest is imported.
     The exit code is 1 when anything could not be read."""
     settings, database = open_database(db)
-    files, problems = files_under(paths)
-    counts = store.ImportCounts()
+    files, unreadable = files_under(paths)
     with Progress(
         "importing", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
     ) as progress:
         task = progress.add_task("import", total=len(files))
-        pending: list[SourcedArticle] = []
-        for file, root in files:
-            read = read_file(file, root)
-            problems.extend(read.problems)
-            pending.extend(read.articles)
-            if len(pending) >= BATCH:
-                counts.merge(_store(database, pending))
-                pending = []
-            progress.advance(task)
-        counts.merge(_store(database, pending))
+        counts, problems = store.import_files(database, files, lambda: progress.advance(task))
+    problems = unreadable + problems
     if index and counts.changed_ids:
         with err.status(f"indexing {len(counts.changed_ids)} changed articles"):
             built, _ = build_index(database, embedder_for(settings))
@@ -66,12 +55,6 @@ def import_(
     _report(problems)
     if problems:
         raise typer.Exit(1)
-
-
-def _store(database: Database, articles: list[SourcedArticle]) -> store.ImportCounts:
-    unique = {sourced.article.id: sourced for sourced in articles}  # the last one read wins
-    with database.write() as session:
-        return store.import_articles(session, unique.values())
 
 
 def _report(problems: list[ImportProblem]) -> None:

@@ -45,11 +45,14 @@ class KnowledgeRuntime:
         self._checked = time.monotonic()
         self._building = False
 
-    def apply(self, database: Database, parts: Parts) -> Parts:
+    def current(self, database: Database) -> KnowledgeIndex:
+        """The index to answer from now (a rebuild may have been started in the background)."""
         self._maybe_refresh(database)
-        if parts.knowledge is self.index:
-            return parts
-        return replace(parts, knowledge=self.index)
+        return self.index
+
+    def apply(self, database: Database, parts: Parts) -> Parts:
+        index = self.current(database)
+        return parts if parts.knowledge is index else replace(parts, knowledge=index)
 
     def rebuild_now(self, database: Database) -> None:
         """After a change made by this process: serve it before answering the caller."""

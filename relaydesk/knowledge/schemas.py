@@ -30,6 +30,8 @@ class ArticlesIn(BaseModel):
 
 
 class ImportedOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     version: int
     outcome: Literal["created", "updated", "unchanged", "restored"]

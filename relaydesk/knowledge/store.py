@@ -8,8 +8,9 @@ Services never commit: the caller's unit of work does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar
 
 from sqlalchemy import func, select, update
@@ -18,30 +19,52 @@ from sqlalchemy.orm import Session
 from relaydesk.db import Database, utcnow
 from relaydesk.knowledge.articles import Article
 from relaydesk.knowledge.embeddings import Vectors
-from relaydesk.knowledge.importers import SourcedArticle
+from relaydesk.knowledge.importers import ImportProblem, SourcedArticle, read_file
 from relaydesk.knowledge.models import KbArticle, KbArticleVersion, KbEmbedding, KbRevision
 from relaydesk.knowledge.vector_cache import from_blobs, to_blob
 
 CREATED, UPDATED, UNCHANGED, RESTORED = "created", "updated", "unchanged", "restored"
+IMPORT_BATCH = 200  # articles to a transaction
+
+
+@dataclass(frozen=True)
+class Imported:
+    id: str
+    version: int
+    outcome: str  # CREATED, UPDATED, UNCHANGED or RESTORED (deleted before, imported again)
 
 
 @dataclass
 class ImportCounts:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    restored: int = 0  # deleted before, imported again
-    changed_ids: list[str] = field(default_factory=list)
+    """What an import did to each article; the counts are read off it."""
 
-    def add(self, outcome: str, article_id: str) -> None:
-        setattr(self, outcome, getattr(self, outcome) + 1)
-        if outcome != UNCHANGED:
-            self.changed_ids.append(article_id)
+    articles: list[Imported] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        return sum(item.outcome == outcome for item in self.articles)
+
+    @property
+    def created(self) -> int:
+        return self.count(CREATED)
+
+    @property
+    def updated(self) -> int:
+        return self.count(UPDATED)
+
+    @property
+    def unchanged(self) -> int:
+        return self.count(UNCHANGED)
+
+    @property
+    def restored(self) -> int:
+        return self.count(RESTORED)
+
+    @property
+    def changed_ids(self) -> list[str]:
+        return [item.id for item in self.articles if item.outcome != UNCHANGED]
 
     def merge(self, other: ImportCounts) -> None:
-        for name in (CREATED, UPDATED, UNCHANGED, RESTORED):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.changed_ids.extend(other.changed_ids)
+        self.articles.extend(other.articles)
 
 
 def upsert(session: Session, sourced: SourcedArticle) -> tuple[str, KbArticle]:
@@ -88,11 +111,38 @@ def upsert(session: Session, sourced: SourcedArticle) -> tuple[str, KbArticle]:
 def import_articles(session: Session, articles: Iterable[SourcedArticle]) -> ImportCounts:
     counts = ImportCounts()
     for sourced in articles:
-        outcome, _ = upsert(session, sourced)
-        counts.add(outcome, sourced.article.id)
+        outcome, row = upsert(session, sourced)
+        counts.articles.append(Imported(row.id, row.version, outcome))
     if counts.changed_ids:
         bump_revision(session)
     return counts
+
+
+def import_files(
+    database: Database,
+    files: Iterable[tuple[Path, Path]],
+    read_one: Callable[[], None] = lambda: None,
+) -> tuple[ImportCounts, list[ImportProblem]]:
+    """Read ``(file, folder)`` pairs and store their articles, ``IMPORT_BATCH`` to a
+    transaction: each article is written whole or not at all, and a file that cannot be read
+    is a problem, not the end of the import. ``read_one`` is called after each file."""
+    counts, problems = ImportCounts(), []
+    pending: dict[str, SourcedArticle] = {}  # by id: the last one read wins
+    for file, root in files:
+        read = read_file(file, root)
+        problems.extend(read.problems)
+        pending.update((sourced.article.id, sourced) for sourced in read.articles)
+        if len(pending) >= IMPORT_BATCH:
+            counts.merge(_store_batch(database, pending))
+            pending = {}
+        read_one()
+    counts.merge(_store_batch(database, pending))
+    return counts, problems
+
+
+def _store_batch(database: Database, articles: dict[str, SourcedArticle]) -> ImportCounts:
+    with database.write() as session:
+        return import_articles(session, articles.values())
 
 
 def delete(session: Session, article_id: str) -> bool:

@@ -113,12 +113,12 @@ class Authorizer:
     """A loaded, validated policy file. Build it once; ``check`` is safe across threads."""
 
     def __init__(self, source: str, schema: str | None = None) -> None:
-        problems = validate_source(source, schema)
+        schema_text = schema if schema is not None else SCHEMA_FILE.read_text("utf-8")
+        problems = validate_source(source, schema_text)
         if problems:
             raise AuthzInvalid(
                 "the authorization policy has errors", problems=[str(p) for p in problems]
             )
-        schema_text = schema if schema is not None else SCHEMA_FILE.read_text("utf-8")
         self.source = source
         self._policies = cedarpy.PolicySet.from_str(source)
         self._schema = cedarpy.Schema.from_str(schema_text)

@@ -11,7 +11,7 @@ from relaydesk.actions.runtime import build_runtime
 from relaydesk.db import Database
 from relaydesk.handoff import load_templates
 from relaydesk.knowledge import KnowledgeIndex, store
-from relaydesk.knowledge.embeddings import Embedder, load_embedder
+from relaydesk.knowledge.embeddings import Embedder, load_embedder, memoised
 from relaydesk.knowledge.importers import ReadResult, files_under, read_file
 from relaydesk.knowledge.runtime import KnowledgeRuntime, build_index
 from relaydesk.pipeline import Parts
@@ -65,7 +65,8 @@ def embedder_for(settings: Settings) -> Embedder | None:
         return None
     embedder, reason = load_embedder()
     log.log(logging.INFO if embedder else logging.WARNING, "%s", reason)
-    return embedder
+    # One memo for the process: the classifier and retrieval embed the same message, once.
+    return memoised(embedder) if embedder is not None else None
 
 
 def load_category_classifier(settings: Settings) -> CategoryClassifier | None:

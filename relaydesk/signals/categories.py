@@ -3,6 +3,11 @@
 The keyword matcher is the honest first version: each category lists words and phrases that
 name it, and the category with the most matches wins. A trained classifier over the same
 file's examples replaces it without changing the ``CategorySignal`` it returns.
+
+Scanning an email with each category's keyword pattern cost ~0.1 ms per category (Python's
+``re`` tries every alternative at every word boundary). So a pattern is only tried where one of
+its keywords can start: where the keyword's first word occurs in the text. The matches are
+exactly ``pattern.finditer``'s (tests/signals/test_features_fast.py compares them).
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from relaydesk.signals.types import CategorySignal
 UNKNOWN = CategorySignal(name="unknown", confidence=0.0)
 
 
+_WORD = re.compile(r"\w+")
+
+
 @dataclass(frozen=True)
 class Category:
     name: str
@@ -25,11 +33,21 @@ class Category:
     keywords: tuple[str, ...]
     examples: tuple[str, ...]
     pattern: re.Pattern[str]
+    # The first word of each keyword (lowercased); None when a keyword does not start with a
+    # word character, and the whole text is scanned.
+    first_words: frozenset[str] | None = None
 
 
 def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
     alternatives = sorted((re.escape(k.lower()) for k in keywords), key=len, reverse=True)
     return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
+
+
+def _first_words(keywords: tuple[str, ...]) -> frozenset[str] | None:
+    found = [_WORD.match(keyword.lower()) for keyword in keywords]
+    if not all(found):
+        return None
+    return frozenset(match.group(0) for match in found if match)
 
 
 def load_categories(path: Path) -> tuple[Category, ...]:
@@ -46,6 +64,7 @@ def load_categories(path: Path) -> tuple[Category, ...]:
                 keywords=keywords,
                 examples=tuple(str(e) for e in entry.get("examples", ())),
                 pattern=_keyword_pattern(keywords),
+                first_words=_first_words(keywords),
             )
         )
     return tuple(categories)
@@ -58,9 +77,10 @@ def category_names(path: Path) -> list[str]:
 def classify(text: str, categories: tuple[Category, ...]) -> CategorySignal:
     """The category with the most keyword matches; confidence is its share of all matches."""
     lowered = text.lower()
+    words = frozenset(_WORD.findall(lowered))
     scored = []
     for category in categories:
-        hits = tuple(dict.fromkeys(m.group(0) for m in category.pattern.finditer(lowered)))
+        hits = tuple(dict.fromkeys(keyword_matches(category, lowered, words)))
         if hits:
             scored.append((len(hits), category, hits))
     if not scored:
@@ -71,3 +91,30 @@ def classify(text: str, categories: tuple[Category, ...]) -> CategorySignal:
     # +0.5 keeps a single keyword from claiming full confidence.
     confidence = round(best_hits / (total + 0.5), 3)
     return CategorySignal(name=best.name, confidence=confidence, evidence=evidence)
+
+
+def keyword_matches(category: Category, lowered: str, words: frozenset[str]) -> list[str]:
+    """``[m.group(0) for m in category.pattern.finditer(lowered)]``, trying the pattern only
+    where a keyword's first word occurs. ``words``: every ``\\w+`` run of ``lowered``.
+
+    Exact: a match starts at a word boundary with a whole keyword, so its first word is a whole
+    word of the text, found by ``str.find``; leftmost matches are taken, none overlapping, as
+    ``finditer`` does."""
+    if category.first_words is None:
+        return [match.group(0) for match in category.pattern.finditer(lowered)]
+    starts: set[int] = set()
+    for word in category.first_words.intersection(words):
+        at = lowered.find(word)
+        while at >= 0:
+            starts.add(at)
+            at = lowered.find(word, at + 1)
+    found: list[str] = []
+    end = 0
+    for start in sorted(starts):
+        if start < end:
+            continue
+        match = category.pattern.match(lowered, start)
+        if match:
+            found.append(match.group(0))
+            end = match.end()
+    return found

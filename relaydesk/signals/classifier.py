@@ -104,14 +104,8 @@ class CategoryClassifier:
         vectors = None
         if self.embedder is not None and self.model.space.dense:
             vectors = self.embedder.embed([text or " " for text in texts])
-        rows = self.model.features(texts, vectors)
-        probabilities = self.model.probabilities(rows)
-        similar = self.model.similarity_rows(rows, vectors)
-        if not len(self.model.examples):
-            none = np.full(len(texts), -1)
-            return _Scored(texts, rows, probabilities, np.zeros(len(texts)), none)
-        sims = similar @ self.model.examples.T
-        return _Scored(texts, rows, probabilities, sims.max(axis=1), sims.argmax(axis=1))
+        found = self.model.score(texts, vectors)
+        return _Scored(texts, found.rows, found.probabilities, found.similarity, found.nearest)
 
     def _explain(
         self, scored: _Scored, i: int, scope: float, notes: list[str], keep_category: bool = False

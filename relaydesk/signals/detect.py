@@ -29,6 +29,7 @@ MONEY = re.compile(
     r"|\b(?P<named>\d[\d,]*(?:\.\d{1,2})?)\s?(?:dollars|usd|eur|euros?|gbp|pounds|bucks)\b",
     re.IGNORECASE,
 )
+_DIGITS = re.compile(r"\d+")
 # Without the trained classifier: no intent, and nothing judged out of scope.
 NO_INTENT = CategorySignal(name="unknown", confidence=0.0)
 NOT_JUDGED = Signal(value=False, score=0.0)
@@ -37,11 +38,35 @@ UNSURE = 0.5
 
 
 def amount(text: str) -> Amount:
-    found = [(m.group(0), m.group("symbol") or m.group("named")) for m in MONEY.finditer(text)]
+    found = [(m.group(0), m.group("symbol") or m.group("named")) for m in money_matches(text)]
     if not found:
         return Amount(value=0.0)
     values = [float(number.replace(",", "")) for _, number in found]
     return Amount(value=max(values), evidence=tuple(dict.fromkeys(words for words, _ in found)))
+
+
+def money_matches(text: str) -> list[re.Match[str]]:
+    """``list(MONEY.finditer(text))``, with the pattern tried only just before runs of digits
+    (an email is otherwise scanned character by character, ~0.15 ms).
+
+    Exact: every match holds a digit that starts a run of digits (after a currency sign and
+    at most one space, or after a word boundary), so it starts 0 to 2 characters before one;
+    leftmost matches are taken, none overlapping, as ``finditer`` does."""
+    starts = sorted({start for run in _DIGITS.finditer(text) for start in _before(run.start())})
+    found: list[re.Match[str]] = []
+    end = 0
+    for start in starts:
+        if start < end:
+            continue
+        match = MONEY.match(text, start)
+        if match:
+            found.append(match)
+            end = match.end()
+    return found
+
+
+def _before(digit: int) -> range:
+    return range(max(0, digit - 2), digit + 1)
 
 
 def detect_signals(

@@ -132,3 +132,28 @@ def read_uss(path: Path) -> list[Dialogue]:
         if utterance is not None:
             current.append(utterance)
     return dialogues
+
+
+# HINT3's labels say where each bot routes a message, not what the customer asked: "Poor
+# service" routes to an agent, "Connect to an agent" (sofmattress LEAD_GEN) does not.
+HINT3_AGENT_LABELS = frozenset({"CHAT_WITH_AGENT", "CHAT_WITH_AN_AGENT"})
+
+
+def read_hint3_bot(path: Path) -> list[Labelled]:
+    """One bot's HINT3 CSV; positive when its label routes the message to an agent."""
+    bot = path.stem.removesuffix("_train")
+    with require(path).open(encoding="utf-8", newline="") as handle:
+        return [_hint3_row(bot, row) for row in csv.DictReader(handle)]
+
+
+def _hint3_row(bot: str, row: dict[str, str]) -> Labelled:
+    label = (row.get("label") or "").strip()
+    return Labelled(row["sentence"], label in HINT3_AGENT_LABELS, f"hint3:{bot}:{label}")
+
+
+def read_hint3_bots(directory: Path) -> dict[str, list[Labelled]]:
+    """Every bot's CSV in a HINT3 folder (``dataset/v2/train``), by bot name."""
+    files = sorted(require(directory).glob("*.csv"))
+    if not files:
+        raise DataMissing(f"{directory} holds no *.csv files (HINT3 dataset/v2/train/)")
+    return {path.stem.removesuffix("_train"): read_hint3_bot(path) for path in files}

@@ -146,9 +146,8 @@ def fit_predict(
 def predict(
     model: LinearModel, texts: list[str], vectors: npt.NDArray[np.float32] | None
 ) -> Predictions:
-    rows = model.features(texts, vectors)
-    probabilities = model.probabilities(rows)
-    similarity = nearest_similarity(model.similarity_rows(rows, vectors), model.examples)
+    found = model.score(texts, vectors)
+    probabilities, similarity = found.probabilities, found.similarity
     keep = [i for i, label in enumerate(model.labels) if label != OUT_OF_SCOPE]
     best = np.asarray(keep)[probabilities[:, keep].argmax(axis=1)]
     return Predictions(

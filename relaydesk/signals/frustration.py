@@ -1,27 +1,34 @@
 """Frustration and distress: the customer's words, and what the conversation did to them.
 
 A message alone says little ("are you sure?" is calm until the AI has just failed twice), so the
-score combines three kinds of evidence, each a named feature with a fixed weight:
+score has two parts, noisy-ORed: ``score = 1 - (1 - rules) * (1 - learned)``.
 
-- the message: VADER's negative sentiment, angry words, profanity, capitals, "!!", "third time";
-- the customer pushing back: "no, I said ...", "are you sure?", "try again", asking again what
-  the AI already answered (``repeat_ask``);
-- the AI's last reply: an apology, "no results", "I can't find", a question it already asked,
-  a reply much like its previous one (the AI looping).
+- ``rules``: named features with hand-set weights, themselves noisy-ORed (``1 - Π(1 - weight)``,
+  so each adds and none alone saturates): the message (VADER's negative sentiment, angry words,
+  profanity, capitals, "!!", "third time"), the customer pushing back ("no, I said ...", "are
+  you sure?", asking again what the AI answered) and the AI's last reply (an apology, "no
+  results", a question it already asked, a reply much like its previous one). They catch what
+  no rated dataset shows: MultiWOZ users never swear or shout.
+- ``learned`` ("conversation going badly"): a logistic regression over ten named inputs of what
+  the conversation did (``context_features``: the AI failing several replies in a row, the
+  customer restating an earlier message, starting with "no", checking or correcting the AI,
+  thanking it...). Its constants (``CONTEXT_BIAS``, ``CONTEXT_WEIGHTS``) were fitted on the dev
+  half of USS MultiWOZ (even dialogues) without class weights, so it is a probability at that
+  data's base rate and reaches 0.5 only when many inputs agree; its ``C`` was chosen by grouped
+  cross-validation on dev. It is 0 until the AI has replied. ``relaydesk eval satisfaction
+  --fit`` refits it from dev and prints the constants; the test half was measured once.
 
-Features combine as a noisy-OR: ``score = 1 - Π(1 - weight)``, so each adds and none alone
-saturates. ``value`` is true from 0.5. ``trend`` is the slope of the per-message score over the
-customer's last messages (per message, -1..1): positive when the conversation is getting angrier.
-Weights were set by hand from what support teams read as frustration and checked on the dev
-half of MultiWOZ (``relaydesk eval satisfaction --split dev``); the test half is reported.
-The same command measures a learned logistic regression over richer conversation features
-(``eval_satisfaction.dialogue_features``): a little better on MultiWOZ's held-out half (AUC 0.78
-against 0.76), but it stays in the evaluation, since MultiWOZ users never swear or shout, so it
-learns no weight for profanity or capitals, which this score must still catch.
+``value`` is true from 0.5. ``trend`` is the slope of the per-message score of the customer's
+own words over their last messages (per message, -1..1): positive when they get angrier.
+Rule weights were set by hand and checked on the dev half; ``relaydesk eval satisfaction``
+reports both parts and their combination on each half. Text is read up to ``VADER_CHARS``
+characters by VADER and the reply patterns (``normalise`` itself keeps a long message's head
+and tail), so the cost of a long message is bounded.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -31,7 +38,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from relaydesk.conversations.models import Source
 from relaydesk.conversations.turn import HistoryEntry, Turn
 from relaydesk.signals.normalise import normalise
-from relaydesk.signals.repeat import repeat_ask, similarity
+from relaydesk.signals.repeat import LOOK_BACK, repeat_ask, similarity
 from relaydesk.signals.types import FrustrationSignal
 
 FIRES_AT = 0.5
@@ -72,6 +79,26 @@ AI_FAILED = re.compile(
     r"doesn't (?:offer|have)|does not (?:offer|have))\b"
 )
 AI_ASKS = re.compile(r"\?\s*$|\b(?:what|which|when|could you|can you|would you|do you)\b.*\?")
+APOLOGY = re.compile(r"\b(?:sorry|apologi[sz]e|apologies|unfortunately|afraid|regret)\b")
+STARTS_NO = re.compile(r"^(?:no|nope|nah|not)\b")
+CHECKS = re.compile(
+    r"\b(?:are you (?:quite |absolutely |really )?(?:sure|certain|positive)|(?:check|try|look) "
+    r"again|double[- ]?check|there must be|must be (?:something|some)|is there nothing|"
+    r"nothing at all|none at all|anything at all|(?:can|could) you (?:please )?check)\b"
+)
+CORRECTS = re.compile(
+    r"\b(?:i said|i told you|as i said|i meant|i mean|i asked for|i already|i specifically|"
+    r"actually|instead|not what|that's not|that is not|wrong|didn't ask|did not ask|rather than|"
+    r"but i (?:need|want|said|asked))\b"
+)
+THANKS = re.compile(
+    r"\b(?:thanks?|thank you|great|perfect|wonderful|excellent|awesome|that'?s all|bye|goodbye|"
+    r"sounds good|that works|lovely)\b"
+)
+OFFERS_MORE = re.compile(r"\b(?:anything else|something else|else i can|else can i)\b")
+CONTEXT = "conversation going badly"
+CONTEXT_EVIDENCE_AT = 0.05  # below this the learned part adds to the score but is not named
+STREAK = 3  # AI replies in a row the failure streak counts up to
 
 WEIGHTS: dict[str, float] = {
     "negative sentiment": 0.35,  # scaled by VADER's negative compound
@@ -85,6 +112,24 @@ WEIGHTS: dict[str, float] = {
     "AI apologised or found nothing": 0.2,
     "AI looping": 0.3,  # its reply is much like its previous one
     "AI asked again": 0.15,  # the same question as before
+    CONTEXT: 1.0,  # its strength is the learned probability itself
+}
+
+# The learned part: a logistic regression over what the conversation did, fitted on the dev half
+# of USS MultiWOZ (even dialogues; C=3 by grouped CV on dev) by ``relaydesk eval satisfaction
+# --fit``, never on the test half. Logit units; negative weights lower the risk.
+CONTEXT_BIAS = -6.42
+CONTEXT_WEIGHTS: dict[str, float] = {
+    "AI failure streak": 1.92,  # the AI's last replies in a row that apologised or found nothing
+    "AI apologised": 0.20,
+    "restates an earlier message": 1.39,  # best content-word overlap with an earlier message
+    "starts with no": 2.63,
+    "checks the AI": 2.75,  # "are you sure?", "check again", "there must be"
+    "corrects the AI": 0.60,  # "I said", "I meant", "actually", "instead"
+    "negative sentiment": 1.89,
+    "message length": 1.39,  # words / 40, at most 1
+    "thanks": -1.17,  # lowers the risk
+    "AI offered more help": -1.16,  # "anything else?": the AI thought it was done; lowers it
 }
 
 
@@ -169,12 +214,54 @@ def conversation_features(turn: Turn) -> dict[str, float]:
     return found
 
 
+@lru_cache(maxsize=4096)
+def _ai_failed(text: str) -> bool:
+    return bool(AI_FAILED.search(normalise(text[:VADER_CHARS]).joined))
+
+
+def context_features(turn: Turn) -> dict[str, float]:
+    """The learned part's inputs, each 0..1; empty before the AI has replied (nothing to judge:
+    no first message in MultiWOZ is rated dissatisfied)."""
+    ai = [entry.text for entry in turn.history if entry.source == Source.AI_AGENT]
+    if not ai:
+        return {}
+    earlier = [e.text for e in turn.history[-LOOK_BACK:] if e.source == Source.CUSTOMER]
+    text = turn.text if isinstance(turn.text, str) else ""
+    words, reply = normalise(text).joined, normalise(ai[-1][:VADER_CHARS]).joined
+    streak = 0
+    for said in reversed(ai[-STREAK:]):
+        if not _ai_failed(said):
+            break
+        streak += 1
+    found = {
+        "AI failure streak": streak / STREAK,
+        "AI apologised": float(bool(APOLOGY.search(reply))),
+        "restates an earlier message": max((similarity(text, e) for e in earlier), default=0.0),
+        "starts with no": float(bool(STARTS_NO.search(words))),
+        "checks the AI": float(bool(CHECKS.search(words))),
+        "corrects the AI": float(bool(CORRECTS.search(words))),
+        "negative sentiment": negativity(text),
+        "message length": min(len(text[:VADER_CHARS].split()), 40) / 40,
+        "thanks": float(bool(THANKS.search(words))),
+        "AI offered more help": float(bool(OFFERS_MORE.search(reply))),
+    }
+    return {name: value for name, value in found.items() if value}
+
+
+def context_risk(features: dict[str, float]) -> float:
+    """The learned probability that the conversation is going badly; 0 with no inputs."""
+    if not features:
+        return 0.0
+    z = CONTEXT_BIAS + sum(CONTEXT_WEIGHTS[name] * value for name, value in features.items())
+    return 1.0 / (1.0 + math.exp(-z))
+
+
 def combine(features: dict[str, float]) -> float:
     """Noisy-OR of the weighted features."""
     calm = 1.0
     for name, strength in features.items():
         calm *= 1.0 - WEIGHTS[name] * strength
-    return round(1.0 - calm, 3)
+    return round(1.0 - calm, 4)
 
 
 def _slope(scores: Sequence[float]) -> float:
@@ -197,17 +284,32 @@ def trajectory(turn: Turn, current: float) -> float:
 def frustration(turn: Turn) -> FrustrationSignal:
     text = turn.text if isinstance(turn.text, str) else ""
     own = message_features(text)
-    features = own | conversation_features(turn)
+    context = context_features(turn)
+    risk = context_risk(context)
+    features = own | conversation_features(turn) | ({CONTEXT: risk} if risk else {})
     score = combine(features)
-    evidence = tuple(
-        sorted(features, key=lambda name: -WEIGHTS[name] * features[name])
-    ) + _words_that_fired(text)
+    named = {name: features[name] for name in features if name != CONTEXT}
+    if risk >= CONTEXT_EVIDENCE_AT:
+        named[CONTEXT] = risk
+    evidence = (
+        tuple(sorted(named, key=lambda name: -WEIGHTS[name] * named[name]))
+        + _context_evidence(context, named)
+        + _words_that_fired(text)
+    )
     return FrustrationSignal(
         value=score >= FIRES_AT,
         score=score,
         evidence=evidence,
         trend=trajectory(turn, combine(own)),
     )
+
+
+def _context_evidence(context: dict[str, float], named: dict[str, float]) -> tuple[str, ...]:
+    """The inputs that raised the learned part, strongest first, when it is named at all."""
+    if CONTEXT not in named:
+        return ()
+    raised = {n: CONTEXT_WEIGHTS[n] * v for n, v in context.items() if CONTEXT_WEIGHTS[n] > 0}
+    return tuple(n for n in sorted(raised, key=lambda n: -raised[n]) if n not in named)
 
 
 def _words_that_fired(text: str) -> tuple[str, ...]:

@@ -73,7 +73,12 @@ def banking77(
     shots: Annotated[int, typer.Option(help="Examples per intent for the few-shot run.")] = 10,
     repeats: Annotated[int, typer.Option(help="Few-shot samples to average.", min=1)] = 3,
 ) -> None:
-    """BANKING77: test accuracy trained on the full training set and on 10 examples per intent."""
+    """BANKING77: test accuracy trained on the full training set and on 10 examples per intent.
+
+    The product's training (three out-of-fold fits calibrate it and weigh the nearest-examples
+    vote). Test measured 2026-12-04: 93.83% full / 84.5% 10-shot with the linear model alone,
+    94.38% / 85.2% with the vote; the vote's k and temperature were chosen on a held-out fifth
+    of train, its weight out of fold."""
     train_file, test_file = _files(
         data_dir, train, test, "banking77/train.csv", "banking77/test.csv"
     )
@@ -83,7 +88,8 @@ def banking77(
         fail(str(error))
     embedder = dataset_embedder(dense)
     vectors = embed_all(embedder, [training.texts, tested.texts], as_json)
-    options = TrainingOptions(folds=0, seed=seed)  # calibration moves no argmax: skipped here
+    # The product's settings: the out-of-fold fits choose the neighbours' vote weight.
+    options = TrainingOptions(seed=seed)
     method = method_name(embedder)
     results = [_banking_full(training, tested, vectors, options, method, as_json)]
     results.append(
@@ -110,6 +116,7 @@ def _banking_full(
         "accuracy",
         accuracy(found.labels, tested.labels),
         "93.4% USE+ConveRT (Casanueva et al. 2020)",
+        {"vote_weight": found.model.vote_weight},
     )
 
 
@@ -162,9 +169,13 @@ def clinc150(
 
     With embeddings, a second scorer is reported beside the product's: a logistic regression
     fitted on val + oos_val over max-probability, kNN-20 similarity and Mahalanobis distance,
-    its threshold chosen on cross-fitted val scores. Measured once on test (2026-12-04) it did
-    not beat the product's scorer (AUROC 0.975 against 0.979; 100 out-of-scope validation
-    examples are too few to fit on), so the product keeps the train-fitted scorer."""
+    its threshold chosen on cross-fitted val scores. Measured on test (2026-12-04) it did not
+    beat the product's scorer (AUROC 0.975 against 0.979 then, 0.980 now; 100 out-of-scope
+    validation examples are too few to fit on), so the product keeps the train-fitted scorer.
+
+    Measured on test once each, 2026-12-04: before the nearest-examples vote and the
+    out-of-scope probability view (both chosen on BANKING77 train / CLINC150 val), 79.2%
+    out-of-scope recall at 94.98% in-scope accuracy; after, 82.7% at 95.02%."""
     default = data_dir / "clinc150_oos/data_full.json"
     train_file, test_file = train or default, test or default
     try:
@@ -351,7 +362,7 @@ def _cross_or_test(
     except MissingData as error:
         fail(str(error))
     embedder = dataset_embedder(dense)
-    options = TrainingOptions(folds=0, seed=seed)
+    options = TrainingOptions(seed=seed)
     lists = [training.texts] + ([tested.texts] if tested is not None else [])
     vectors = embed_all(embedder, lists, quiet)
     with steps(quiet) as (_, say):

@@ -74,4 +74,5 @@ def print_results(results: list[Result], as_json: bool) -> None:
 
 
 def method_name(embedder: CachedEmbedder | None) -> str:
-    return f"LR on {embedder.model_id} + n-grams" if embedder else "LR on n-grams"
+    features = f"{embedder.model_id} + n-grams" if embedder else "n-grams"
+    return f"LR + nearest-examples vote on {features}"

@@ -5,9 +5,19 @@ Training fits scikit-learn's multinomial logistic regression on the joined featu
 (``features.py``). Probabilities are calibrated by temperature scaling (the method of
 ``CalibratedClassifierCV(method="temperature", ensemble=False)``): a single inverse
 temperature is fitted to out-of-fold logits, then folded into the weights, so it changes no
-prediction, only how sure each one claims to be. The same out-of-fold predictions train the
-out-of-scope scorer (``scope.py``), so it learns from how the model behaves on messages it has
-not seen.
+prediction, only how sure each one claims to be.
+
+A vote of the nearest training examples is blended into the probabilities: ``(1 - w) * LR +
+w * vote``, where each of the ``VOTE_NEIGHBOURS`` closest examples (cosine) votes for its label
+with weight ``exp(similarity / VOTE_TEMPERATURE)``. The linear model draws one boundary per
+intent; the vote keeps what a few close examples say (an intent phrased two very different
+ways, a rare wording). ``w`` is chosen per model, on the same out-of-fold predictions, as the
+weight with the lowest out-of-fold log loss (0 when the vote does not help). On a held-out
+fifth of BANKING77's training set the vote took accuracy from 93.05% to 93.55% (w = 0.3, chosen
+out of fold; k and the temperature were chosen on that fifth; the test split was not used).
+
+The same out-of-fold predictions train the out-of-scope scorer (``scope.py``), so it learns from
+how the model behaves on messages it has not seen.
 """
 
 from __future__ import annotations
@@ -30,6 +40,10 @@ FloatArray = npt.NDArray[np.float64]
 Vectors = npt.NDArray[np.float32]
 Progress = Callable[[str], None]
 MIN_CALIBRATION = 10  # fewer held-out predictions than this leave the temperature at 1
+VOTE_NEIGHBOURS = 20
+VOTE_TEMPERATURE = 0.02  # cosine: a neighbour 0.05 further away counts ~12x less
+VOTE_WEIGHTS = np.round(np.arange(0.0, 0.71, 0.05), 2)  # the blend weights tried
+BLOCK = 2048  # queries scored at once: bounds the (queries x examples) similarity matrix
 
 
 @dataclass(frozen=True)
@@ -56,28 +70,87 @@ class LinearModel:
     example_texts: tuple[str, ...]
     scope: ScopeScorer
     temperature: float = 1.0
+    vote_weight: float = 0.0  # share of the nearest examples' vote in the probabilities
 
     def features(self, texts: Sequence[str], vectors: Vectors | None) -> Matrix:
         return self.space.transform(texts, vectors)
 
     def probabilities(self, rows: Matrix) -> FloatArray:
+        """The linear model's probabilities alone (no vote)."""
         logits = np.asarray(rows @ self.coef.T) + self.intercept
         result: FloatArray = softmax(logits, axis=1)
         return result
 
+    def score(self, texts: Sequence[str], vectors: Vectors | None) -> Scored:
+        """Blended probabilities, and each message's closest in-scope training example."""
+        rows = self.features(texts, vectors)
+        linear = self.probabilities(rows)
+        similar = self.similarity_rows(rows, vectors)
+        n = len(texts)
+        if not len(self.examples):
+            return Scored(rows, linear, np.zeros(n), np.full(n, -1, dtype=np.intp))
+        classes = np.searchsorted(self.labels, self.example_labels)
+        blended = np.empty_like(linear)
+        similarity, nearest = np.empty(n), np.empty(n, dtype=np.intp)
+        for start in range(0, n, BLOCK):
+            end = min(start + BLOCK, n)
+            sims = similar[start:end] @ self.examples.T
+            similarity[start:end], nearest[start:end] = sims.max(axis=1), sims.argmax(axis=1)
+            part = linear[start:end]
+            if self.vote_weight > 0:
+                votes = neighbour_votes(sims, classes, len(self.labels))
+                part = (1 - self.vote_weight) * part + self.vote_weight * votes
+            blended[start:end] = part
+        return Scored(rows, blended, similarity, nearest)
+
     def similarity_rows(self, rows: Matrix, vectors: Vectors | None) -> Vectors:
-        """What nearest-example similarity is measured on: embeddings, else n-gram rows."""
-        if vectors is not None and self.space.dense:
-            return vectors
-        return _ngram_rows(self.space, rows)
+        return similarity_rows(self.space, rows, vectors)
 
     def scope_scores(self, probabilities: FloatArray, similarity: FloatArray) -> FloatArray:
-        return self.scope.score(self.in_scope_max(probabilities), similarity)
+        return self.scope.score(
+            self.in_scope_max(probabilities), similarity, self.oos_probability(probabilities)
+        )
+
+    def oos_probability(self, probabilities: FloatArray) -> FloatArray | None:
+        if OUT_OF_SCOPE not in self.labels:
+            return None
+        result: FloatArray = probabilities[:, self.labels.index(OUT_OF_SCOPE)]
+        return result
 
     def in_scope_max(self, probabilities: FloatArray) -> FloatArray:
         keep = [i for i, label in enumerate(self.labels) if label != OUT_OF_SCOPE]
         result: FloatArray = probabilities[:, keep].max(axis=1)
         return result
+
+
+@dataclass(frozen=True)
+class Scored:
+    rows: Matrix
+    probabilities: FloatArray
+    similarity: FloatArray  # cosine to the closest in-scope training example
+    nearest: npt.NDArray[np.intp]  # that example's row, -1 when there are none
+
+
+def neighbour_votes(
+    sims: npt.NDArray[np.floating], classes: npt.NDArray[np.intp], n_classes: int
+) -> FloatArray:
+    """Each row's vote of its ``VOTE_NEIGHBOURS`` most similar examples: a distribution over
+    classes (``classes[j]``: example j's class) weighted by ``exp(sim / VOTE_TEMPERATURE)``."""
+    k = min(VOTE_NEIGHBOURS, sims.shape[1])
+    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    near = np.take_along_axis(sims, top, axis=1).astype(np.float64)
+    weights = np.exp((near - near.max(axis=1, keepdims=True)) / VOTE_TEMPERATURE)
+    votes = np.zeros((len(sims), n_classes))
+    np.add.at(votes, (np.repeat(np.arange(len(sims)), k), classes[top].ravel()), weights.ravel())
+    result: FloatArray = votes / votes.sum(axis=1, keepdims=True)
+    return result
+
+
+def similarity_rows(space: FeatureSpace, rows: Matrix, vectors: Vectors | None) -> Vectors:
+    """What nearest-example similarity is measured on: embeddings, else n-gram rows."""
+    if vectors is not None and space.dense:
+        return vectors
+    return _ngram_rows(space, rows)
 
 
 def _ngram_rows(space: FeatureSpace, rows: Matrix) -> Vectors:
@@ -95,23 +168,36 @@ def _fit_lr(rows: Matrix, labels: Sequence[str], options: TrainingOptions) -> Lo
     return model.fit(rows, labels)
 
 
-def _out_of_fold_logits(
+@dataclass(frozen=True)
+class OutOfFold:
+    """What models that never saw an example said about it."""
+
+    logits: FloatArray  # (examples, classes)
+    votes: FloatArray  # the nearest in-scope examples' vote, from the other folds
+    seen: npt.NDArray[np.bool_]  # the fold's model knew the example's label
+
+
+def _out_of_fold(
     rows: Matrix,
+    similar: Vectors,
     labels: npt.NDArray[np.str_],
     strata: npt.NDArray[np.str_],
     options: TrainingOptions,
     classes: list[str],
-) -> tuple[FloatArray, npt.NDArray[np.bool_]] | None:
-    """Logits for each example from a model that never saw it, and whether that model knew
-    the example's label (an intent with one example is unknown to the fold that holds it out).
-    Folds are stratified by ``strata`` (the category), so small intents need not fill them."""
+) -> OutOfFold | None:
+    """Logits and votes for each example from folds that held it out, and whether that fold
+    knew the example's label (an intent with one example is unknown to the fold that holds it
+    out). Folds are stratified by ``strata`` (the category), so small intents need not fill
+    them."""
     _, counts = np.unique(strata, return_counts=True)
     folds = min(options.folds, int(counts.min()))
     if folds < 2:
         return None
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=options.seed)
     logits = np.full((len(labels), len(classes)), -1e4)
+    votes = np.zeros((len(labels), len(classes)))
     seen = np.zeros(len(labels), dtype=bool)
+    targets = np.searchsorted(classes, labels)
     for train, held in splitter.split(np.zeros(len(labels)), strata):
         if len(set(labels[train])) < 2:
             return None
@@ -122,7 +208,30 @@ def _out_of_fold_logits(
             scores = np.column_stack([-scores / 2, scores / 2])
         logits[np.ix_(held, columns)] = scores
         seen[held] = np.isin(labels[held], fold.classes_)
-    return logits, seen
+        voters = train[labels[train] != OUT_OF_SCOPE]
+        for start in range(0, len(held), BLOCK) if len(voters) else ():
+            block = held[start : start + BLOCK]
+            sims = similar[block] @ similar[voters].T
+            votes[block] = neighbour_votes(sims, targets[voters], len(classes))
+    return OutOfFold(logits, votes, seen)
+
+
+def choose_vote_weight(
+    probabilities: FloatArray, votes: FloatArray, targets: npt.NDArray[np.intp]
+) -> float:
+    """The blend weight with the lowest log loss on out-of-fold predictions (a vote that
+    adds nothing gets no weight). Log loss rather than accuracy: on BANKING77 the out-of-fold
+    accuracy is flat from 0.2 to 0.4 (within 0.1 point), the log loss has one minimum."""
+    rows = np.arange(len(targets))
+    losses = [
+        float(
+            -np.log(
+                (1 - w) * probabilities[rows, targets] + w * votes[rows, targets] + 1e-12
+            ).mean()
+        )
+        for w in VOTE_WEIGHTS
+    ]
+    return float(VOTE_WEIGHTS[int(np.argmin(losses))])
 
 
 def fit_temperature(logits: FloatArray, targets: npt.NDArray[np.intp]) -> float:
@@ -155,34 +264,37 @@ def train_linear_model(
     label_array = np.asarray(labels)
     classes = sorted(set(labels))
     strata_array = label_array if strata is None else np.asarray(strata)
+    similar = similarity_rows(space, rows, vectors)
     say("out-of-fold predictions")
     found = None
     if len(classes) > 1 and options.folds >= 2:
-        found = _out_of_fold_logits(rows, label_array, strata_array, options, classes)
+        found = _out_of_fold(rows, similar, label_array, strata_array, options, classes)
     say("final fit")
     coef, intercept = _final_weights(rows, labels, classes, options)
     targets = np.searchsorted(classes, label_array)
-    oof = None if found is None else found[0]
-    beta = 1.0
-    if found is not None and found[1].sum() >= MIN_CALIBRATION:
-        logits, seen = found
-        beta = fit_temperature(logits[seen], targets[seen])
+    beta, vote_weight, oof_probabilities = 1.0, 0.0, None
+    if found is not None and found.seen.sum() >= MIN_CALIBRATION:
+        seen = found.seen
+        beta = fit_temperature(found.logits[seen], targets[seen])
+        oof_probabilities = softmax(beta * found.logits, axis=1)
+        vote_weight = choose_vote_weight(oof_probabilities[seen], found.votes[seen], targets[seen])
+        oof_probabilities = (1 - vote_weight) * oof_probabilities + vote_weight * found.votes
+    elif found is not None:
+        oof_probabilities = softmax(found.logits, axis=1)
     in_scope = label_array != OUT_OF_SCOPE
     model = LinearModel(
         labels=tuple(classes),
         space=space,
         coef=coef * beta,
         intercept=intercept * beta,
-        examples=np.zeros((0, 0), dtype=np.float32),
+        examples=np.ascontiguousarray(similar[in_scope]),
         example_labels=tuple(label_array[in_scope]),
         example_texts=tuple(t for t, keep in zip(texts, in_scope, strict=True) if keep),
         scope=ScopeScorer.untrained(),
         temperature=1.0 / beta,
+        vote_weight=vote_weight,
     )
-    similar = model.similarity_rows(rows, vectors)
-    model.examples = np.ascontiguousarray(similar[in_scope])
     say("out-of-scope scorer")
-    oof_probabilities = softmax(beta * oof, axis=1) if oof is not None else None
     model.scope = _fit_scope(model, similar, label_array, oof_probabilities)
     return model
 
@@ -213,4 +325,5 @@ def _fit_scope(
     if oof_probabilities is None:
         return ScopeScorer.from_similarity(similarity[in_scope])
     max_in_scope = model.in_scope_max(oof_probabilities)
-    return fit_scope_scorer(max_in_scope, similarity, ~in_scope)
+    oos = model.oos_probability(oof_probabilities)
+    return fit_scope_scorer(max_in_scope, similarity, ~in_scope, oos)

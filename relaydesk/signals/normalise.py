@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 # Messages longer than this are read at their head and tail: asks sit at either end of an email.
 HEAD, TAIL = 3000, 1000
@@ -33,7 +34,7 @@ SLANG: dict[str, str] = {
     "bc": "because", "cuz": "because", "coz": "because", "k": "ok", "okay": "ok",
     "wth": "with", "wiht": "with", "wtih": "with", "wirh": "with", "wih": "with", "wit": "with",
     "witth": "with", "whith": "with", "tto": "to", "chatbot": "bot", "chatbots": "bots",
-    "robo": "robot",
+    "robo": "robot", "ther": "there",
 }  # fmt: skip
 
 # The words detectors look for; a misspelling of one is read as the word.
@@ -77,13 +78,17 @@ class Normalised:
     spans: tuple[tuple[int, int], ...]  # the customer's characters behind that word
     breaks: frozenset[int]  # positions in ``joined`` where a new clause starts (after . , ! ?)
 
+    @cached_property
+    def clauses(self) -> tuple[tuple[int, int], ...]:
+        """Start and end in ``joined`` of each clause: the words between two breaks."""
+        edges = sorted({0, *(b for b in self.breaks if b < len(self.joined))})
+        ends = [b - 1 for b in edges[1:]] + [len(self.joined)]
+        return tuple((start, end) for start, end in zip(edges, ends, strict=True) if end > start)
+
     def quote(self, start: int, end: int) -> str:
         """The customer's words behind ``joined[start:end]``."""
-        covered = [
-            span
-            for position, span in zip(self.starts, self.spans, strict=True)
-            if position < end and position + 1 > start
-        ]
+        # The words starting in [start, end): ``starts`` is sorted, so two bisections find them.
+        covered = self.spans[bisect_left(self.starts, start) : bisect_left(self.starts, end)]
         if not covered:
             return self.joined[start:end]
         return self.source[covered[0][0] : covered[-1][1]]

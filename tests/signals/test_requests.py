@@ -4,6 +4,12 @@ import pytest
 
 from relaydesk.signals.normalise import correct, normalise
 from relaydesk.signals.requests import (
+    HUMAN_PATTERNS,
+    TRIGGER_MAX,
+    TRIGGERS,
+    WINDOW,
+    _matches,
+    _windows,
     human_request,
     legal_threat,
     manager_request,
@@ -134,3 +140,141 @@ def test_corrections_are_limited_to_the_lexicon_and_spare_real_words() -> None:
     assert correct("managed") == "managed"
     assert correct("layer") == "layer"
     assert correct("table") == "table"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "agent",
+        "Agent please!",
+        "hi, human",
+        "AGENT PLS",
+        "agnet",
+        "representative pls",
+        "an operator please",
+        "customer care please",
+        "Customer service.",
+        "I need customer support",
+        "my parcel is lost and i want customer care asap",
+        "contact support",
+        "connect me to customer service",
+        "anyone there??",
+        "hello, is ther anybody available to help",
+        "Is anyone online to chat?",
+        "somebody please!",
+        "is there someone I could speak with?",
+        "I'd like to talk to your executive",
+        "can I speak with a customer care executive",
+        "Talk.",
+        "can i talk to u",
+        "a human to answer please",
+        "agent to chat",
+        "I need an agent to help me with the refund",
+        "The app keeps crashing. Agent please.",
+    ],
+)
+def test_short_bare_asks_a_chat_widget_sees(text: str) -> None:
+    signal = human_request(text)
+    assert signal.value, text
+    assert signal.evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "please call me back",
+        "call me back asap",
+        "Please call me",
+        "call me now",
+        "could someone call me?",
+        "I would like a call from one of your representatives",
+        "can I book a callback",
+    ],
+)
+def test_a_callback_is_an_ask_for_a_person(text: str) -> None:
+    assert human_request(text).value, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # negations
+        "I do not need an agent",
+        "don't need a chat agent, thanks",
+        "please don't call me back",
+        "I don't need customer support, it works now",
+        # questions about the service, not asks for it
+        "what are the customer care hours",
+        "customer care number not available",
+        "give me the customer support email",
+        "how do I get customer service",
+        "I need the customer service number",
+        # mentions, answers and other uses of the words
+        "agent orange",
+        "the agent was rude",
+        "your customer service is bad",
+        "I asked an agent to help me last week",
+        "my insurance agent to help with the claim",
+        "is anyone available on saturday to take the delivery",
+        "is someone available to pick up the parcel",
+        "call me sam from now on",
+        "can you call me a different name",
+        "Person.",
+        "Someone.",
+        "human error",
+        "Can I talk to you about my order",
+    ],
+)
+def test_bare_words_in_negations_questions_and_mentions_do_not_fire(text: str) -> None:
+    assert not human_request(text).value, text
+
+
+def test_a_whole_clause_ask_quotes_only_its_clause() -> None:
+    signal = human_request("The app keeps crashing. Agent please.")
+    assert signal.evidence == ("Agent please",)
+
+
+def test_clauses_are_the_words_between_breaks() -> None:
+    words = normalise("Hello, anyone there?? ok")
+    assert [words.joined[start:end] for start, end in words.clauses] == [
+        "hello", "anyone there", "ok",
+    ]  # fmt: skip
+    assert normalise("").clauses == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the reagent for a human please, don't talk to a bot, talk to an agent",
+        "caret human; 'agent' please. somebody else please and the manager",
+        "I need to speak tosomebody real about my account " * 20,
+    ],
+)
+def test_scanning_finds_the_same_matches_as_the_word_bounded_patterns(text: str) -> None:
+    # ``_matches`` scans without the leading \b and checks word starts itself, for speed.
+    words = normalise(text)
+    windows = _windows(words, TRIGGERS["human"])
+    found = 0
+    for pattern in HUMAN_PATTERNS:
+        expected = {
+            match.span()
+            for start, end in windows
+            for match in pattern.regex.finditer(words.joined, start, end)
+        }
+        assert {match.span() for match in _matches(pattern, words, windows)} == expected
+        found += len(expected)
+    assert found > 0
+
+
+def test_windows_skip_only_triggers_inside_them() -> None:
+    # ``_windows`` skips triggers that cannot stretch a window; that needs short trigger words.
+    for trigger in TRIGGERS.values():
+        words = trigger.pattern.removeprefix(r"\b(?:").removesuffix(")").split("|")
+        assert max(len(word) for word in words) < TRIGGER_MAX
+    text = "someone " * 100 + "x " * 200 + "agent"
+    words = normalise(text)
+    size = len(words.joined)
+    assert _windows(words, TRIGGERS["human"]) == [
+        (0, 99 * len("someone ") + len("some") + WINDOW),  # the trigger is "some"
+        (size - len("agent") - WINDOW, size),
+    ]

@@ -1,0 +1,99 @@
+"""The satisfaction evaluation's protocol: hand-made dialogues, never the dataset."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from relaydesk.conversations.models import Source
+from relaydesk.signals.eval_data import Dialogue, Utterance
+from relaydesk.signals.eval_satisfaction import (
+    Examples,
+    bootstrap_ci,
+    examples,
+    fit_context,
+    fit_on_dev,
+    recipe_nested_cv,
+    runtime_like,
+    shipped,
+    turn_arrays,
+)
+from relaydesk.signals.frustration import CONTEXT_WEIGHTS, frustration
+
+GOING_BADLY = (
+    Utterance(Source.CUSTOMER, "I need a train to Ely on Tuesday.", (3, 3, 3)),
+    Utterance(Source.AI_AGENT, "Sorry, there are no trains to Ely on Tuesday."),
+    Utterance(Source.CUSTOMER, "No, are you sure? Please check again.", (1, 2, 2)),
+    Utterance(Source.AI_AGENT, "Unfortunately I could not find any."),
+    Utterance(Source.CUSTOMER, "No, I said Tuesday. Check again!", (2, 1, 2)),
+)
+GOING_WELL = (
+    Utterance(Source.CUSTOMER, "A cheap hotel in the north please.", (3, 3, 3)),
+    Utterance(Source.AI_AGENT, "The Acorn is cheap and in the north. Shall I book it?"),
+    Utterance(Source.CUSTOMER, "Yes, book it for two nights.", (3, 4, 3)),
+    Utterance(Source.AI_AGENT, "Booked, reference AB12. Anything else I can help with?"),
+    Utterance(Source.CUSTOMER, "Great, thanks, that's all.", (4, 4, 3)),
+)
+
+
+def _dialogues(count: int) -> list[Dialogue]:
+    """Every third dialogue goes badly; the rest go well."""
+    return [Dialogue(i, GOING_BADLY if i % 3 == 0 else GOING_WELL) for i in range(count)]
+
+
+def test_examples_hold_the_conversation_before_each_rated_turn() -> None:
+    data = examples(_dialogues(1))
+    assert [label for _, _, label in data] == [False, True, True]
+    _, third, _ = data[2]
+    assert third.text == "No, I said Tuesday. Check again!"
+    assert [entry.source for entry in third.history] == [Source.CUSTOMER, Source.AI_AGENT] * 2
+
+
+def test_the_recipe_in_the_evaluation_is_the_runtime_score() -> None:
+    data = examples(_dialogues(6))
+    rules, x, has, _, _ = turn_arrays(data)
+    recipe = runtime_like(rules, x, has, shipped())
+    runtime = [frustration(t).score for _, t, _ in data]
+    assert np.allclose(recipe, runtime, atol=2e-4)
+    assert not has[0]  # the first message, before any AI reply, has no learned part
+
+
+def test_fitting_finds_the_inputs_that_mark_dissatisfaction() -> None:
+    rules, x, has, y, _ = turn_arrays(examples(_dialogues(12)))
+    bias, weights = fit_context(x, y, has, c=10.0)
+    named = dict(zip(CONTEXT_WEIGHTS, weights, strict=True))
+    assert named["checks the AI"] > 0 > named["thanks"]
+    scores = runtime_like(rules, x, has, (bias, weights))
+    assert scores[y].min() > scores[~y].max()
+
+
+def test_one_class_fits_nothing() -> None:
+    _, x, has, y, _ = turn_arrays(examples([Dialogue(0, GOING_WELL)]))
+    bias, weights = fit_context(x, y, has, c=1.0)
+    assert not weights.any()
+    assert bias < -5
+
+
+def test_the_shipped_constants_come_from_dev_alone() -> None:
+    data: Examples = examples(_dialogues(12))
+    # Flipping every label of the test half (odd dialogues) must not change the fit.
+    flipped = [(i, t, label if i % 2 == 0 else not label) for i, t, label in data]
+    printed = fit_on_dev(data, seed=1)
+    assert printed == fit_on_dev(flipped, seed=1)
+    assert "CONTEXT_BIAS = " in printed
+    assert all(f'"{name}": ' in printed for name in CONTEXT_WEIGHTS)
+
+
+def test_bootstrap_interval_brackets_the_estimate() -> None:
+    y = np.array([True, False, False, True, False, False, False, True])
+    groups = np.arange(len(y))
+    perfect = np.where(y, 1.0, 0.0)
+    assert bootstrap_ci(perfect, y, groups, seed=1) == (1.0, 1.0)
+    noisy = np.array([0.9, 0.2, 0.95, 0.6, 0.1, 0.3, 0.7, 0.4])
+    low, high = bootstrap_ci(noisy, y, groups, seed=1)
+    assert 0 <= low < high <= 1
+    assert bootstrap_ci(perfect, np.zeros(len(y), dtype=bool), groups, seed=1) == (0.5, 0.5)
+
+
+def test_nested_cv_with_one_dialogue_falls_back_to_the_rules() -> None:
+    parts = turn_arrays(examples([Dialogue(0, GOING_BADLY)]))
+    assert np.array_equal(recipe_nested_cv(parts, seed=1), parts[0])

@@ -27,6 +27,7 @@ were still read on dev). A wider LR over ``dialogue_features`` is kept for compa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -176,17 +177,7 @@ def runtime_like(
 
 def _recipe_cv(parts: Parts, c: float, seed: int) -> FloatArray:
     """Each turn scored by the runtime recipe with its learned part fitted on the other folds."""
-    rules, x, has, y, groups = parts
-    scores = rules.copy()
-    folds = min(FOLDS, len(set(groups.tolist())))
-    if folds < 2:
-        return scores
-    for train, held in GroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(
-        x, y, groups
-    ):
-        fitted = fit_context(x[train], y[train], has[train], c)
-        scores[held] = runtime_like(rules[held], x[held], has[held], fitted)
-    return scores
+    return _grouped_recipe(parts, seed, lambda _: c)
 
 
 def choose_context_c(parts: Parts, seed: int) -> float:
@@ -202,6 +193,20 @@ def _subset(parts: Parts, kept: npt.NDArray[np.bool_]) -> Parts:
 
 def recipe_nested_cv(parts: Parts, seed: int) -> FloatArray:
     """Grouped CV over the given turns, ``C`` chosen by a nested grouped CV in each training set."""
+
+    def nested_c(train: npt.NDArray[np.intp]) -> float:
+        mask = np.zeros(len(parts[3]), dtype=bool)
+        mask[train] = True
+        return choose_context_c(_subset(parts, mask), seed)
+
+    return _grouped_recipe(parts, seed, nested_c)
+
+
+def _grouped_recipe(
+    parts: Parts, seed: int, c_for: Callable[[npt.NDArray[np.intp]], float]
+) -> FloatArray:
+    """Folds hold whole dialogues; each held-out fold is scored by the recipe fitted on the
+    rest with ``c_for(training rows)``."""
     rules, x, has, y, groups = parts
     scores = rules.copy()
     folds = min(FOLDS, len(set(groups.tolist())))
@@ -210,10 +215,7 @@ def recipe_nested_cv(parts: Parts, seed: int) -> FloatArray:
     for train, held in GroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(
         x, y, groups
     ):
-        mask = np.zeros(len(y), dtype=bool)
-        mask[train] = True
-        c = choose_context_c(_subset(parts, mask), seed)
-        fitted = fit_context(x[train], y[train], has[train], c)
+        fitted = fit_context(x[train], y[train], has[train], c_for(train))
         scores[held] = runtime_like(rules[held], x[held], has[held], fitted)
     return scores
 

@@ -150,3 +150,28 @@ def test_a_long_message_reads_a_bounded_prefix() -> None:
     long = turn("are you sure? " + "word " * 5000, *FAILED_TWICE)
     assert context_features(long)["message length"] == 1.0
     assert 0 < frustration(long).score <= 1
+
+
+def test_the_windowed_vader_scores_exactly_as_vader() -> None:
+    """The speed-up hands VADER's negation and idiom checks a window of the words: every
+    score must stay VADER's own, including negations, idioms and boosters near both ends."""
+    import random
+
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    from relaydesk.signals.frustration import _WindowedVader
+
+    words = (
+        "not never no nor without doubt so this kind of sort the bomb cut me some slack "
+        "at least very least good bad terrible great awful love hate yeah right but "
+        "extremely hardly NOT GOOD happy sad isn't wasn't don't can't help refund late "
+        "broken :) :( !!! ? kiss of death to die for hand mouth upper break a leg blowing smoke "
+        "friend truly really"
+    ).split()
+    rng = random.Random(4)
+    reference, windowed = SentimentIntensityAnalyzer(), _WindowedVader()
+    texts = [" ".join(rng.choices(words, k=rng.randint(1, 60))) for _ in range(2000)]
+    texts += ["never so good", "without doubt bad", "the bomb", "at least not awful", ""]
+    texts += ["my truly good friend kiss of death", "a really good friend kiss of death here"]
+    for text in texts:
+        assert windowed.polarity_scores(text) == reference.polarity_scores(text), text

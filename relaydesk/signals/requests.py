@@ -25,6 +25,7 @@ customer's own words behind each firing pattern.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from relaydesk.signals.normalise import Normalised, normalise
@@ -324,6 +325,9 @@ TRIGGERS: dict[str, re.Pattern[str]] = {
     }.items()
 }
 WINDOW = 160  # characters either side of a trigger; longer than any pattern's match
+# A pattern's first hits are its evidence; an email repeating an ask dozens of times is not
+# checked (negations, quotes) dozens of times over. One hit already gives the score.
+HITS_PER_PATTERN = 4
 TRIGGER_MAX = 24  # characters; longer than any trigger word
 
 
@@ -344,18 +348,17 @@ def _windows(words: Normalised, trigger: re.Pattern[str]) -> list[tuple[int, int
 
 def _matches(
     pattern: Pattern, words: Normalised, windows: list[tuple[int, int]]
-) -> list[re.Match[str]]:
-    found: dict[tuple[int, int], re.Match[str]] = {}
+) -> Iterator[re.Match[str]]:
+    """The pattern's matches that start a word, in text order (windows do not overlap)."""
     text = words.joined
     for start, end in windows:
         position = start
         while (match := pattern.scan.search(text, position, end)) is not None:
             if match.start() == 0 or text[match.start() - 1] in " '":  # a word starts here
-                found.setdefault(match.span(), match)
+                yield match
                 position = match.end()
             else:
                 position = match.start() + 1
-    return list(found.values())
 
 
 # A whole-clause ask is short: "hello, is anyone there" is, a sentence about one is not.
@@ -372,11 +375,15 @@ def _hits(words: Normalised, patterns: tuple[Pattern, ...], trigger: re.Pattern[
     found = []
     windows = _windows(words, trigger)
     for pattern in patterns if windows else ():
+        matches: Iterable[re.Match[str]]
         if pattern.whole_clause:  # cheap, so tried on every short clause, not only near triggers
             matches = _clause_matches(pattern, words)
         else:
             matches = _matches(pattern, words, windows)
+        kept = 0
         for match in matches:
+            if kept == HITS_PER_PATTERN:
+                break
             if pattern.negatable and _negated(words, match.start()):
                 continue
             if pattern.ends_clause and not _ends_clause(words, match):
@@ -386,6 +393,7 @@ def _hits(words: Normalised, patterns: tuple[Pattern, ...], trigger: re.Pattern[
             ):
                 continue
             found.append(Hit(pattern.weight, match.start(), match.end()))
+            kept += 1
     return found
 
 

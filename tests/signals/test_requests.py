@@ -4,6 +4,7 @@ import pytest
 
 from relaydesk.signals.normalise import correct, normalise
 from relaydesk.signals.requests import (
+    HITS_PER_PATTERN,
     HUMAN_PATTERNS,
     TRIGGER_MAX,
     TRIGGERS,
@@ -278,3 +279,11 @@ def test_windows_skip_only_triggers_inside_them() -> None:
         (0, 99 * len("someone ") + len("some") + WINDOW),  # the trigger is "some"
         (size - len("agent") - WINDOW, size),
     ]
+
+
+def test_an_ask_repeated_all_through_an_email_keeps_its_score_and_a_few_quotes() -> None:
+    once = human_request("Please let me talk to a person.")
+    email = " ".join(f"Order {n} is late, please let me talk to a person." for n in range(50))
+    repeated = human_request(email)
+    assert (repeated.value, repeated.score) == (once.value, once.score)
+    assert 1 <= len(repeated.evidence) <= HITS_PER_PATTERN

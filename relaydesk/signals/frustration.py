@@ -137,7 +137,8 @@ class _WindowedVader(SentimentIntensityAnalyzer):  # type: ignore[misc]
     """VADER's scores exactly, in time linear in the text's length.
 
     VADER's negation and idiom checks lowercase the whole word list each time they look at one
-    word, so a 1,000-character message cost ~5 ms. They only read from three words before to
+    word, so their cost grows with the square of the length (1,000 characters: 0.39 ms, 0.24 ms
+    windowed, on joined Bitext and MultiWOZ texts). They only read from three words before to
     two words after the word scored (and never before the first word: VADER calls them only
     when ``i`` is past the words they read), so each is handed that window instead.
     """

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 import pytest
 
+from relaydesk.signals.ask_patterns import HUMAN_PATTERNS, TRIGGERS
 from relaydesk.signals.normalise import correct, normalise
 from relaydesk.signals.requests import (
     HITS_PER_PATTERN,
-    HUMAN_PATTERNS,
     TRIGGER_MAX,
-    TRIGGERS,
     WINDOW,
     _matches,
     _windows,

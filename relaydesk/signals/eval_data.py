@@ -1,8 +1,8 @@
 """Readers for the public datasets the request and satisfaction evaluations use.
 
 Each reader takes the dataset's own file format, so ``--file``/``--train``/``--test`` run the
-same evaluation on other splits. A missing file raises ``DataMissing``; commands turn it into
-exit code 2 with the path and what to do.
+same evaluation on other splits. A missing file raises ``MissingData`` (``intent_data``);
+commands turn it into exit code 2 with the path and what to do.
 """
 
 from __future__ import annotations
@@ -14,16 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from relaydesk.conversations.models import Source
+from relaydesk.signals.intent_data import MissingData, require
 
 BITEXT = "bitext_customer_support/Bitext_Sample_Customer_Support_Training_Dataset.csv"
 NLUPP = "nlupp/data"
 HINT3 = "hint3/dataset/v2/train"
 MWOZ = "user_satisfaction_simulation/MWOZ.txt"
-DEFAULT_DATA_DIR = Path("../shared/data")
-
-
-class DataMissing(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -38,15 +34,6 @@ class Labelled:
 def half(text: str) -> str:
     """A fixed split by the text's hash: "dev" to look at while writing rules, "test" to report."""
     return "dev" if hashlib.sha256(text.encode()).digest()[0] % 2 == 0 else "test"
-
-
-def require(path: Path) -> Path:
-    if not path.exists():
-        raise DataMissing(
-            f"{path} is missing: pass --data-dir pointing at the shared public data "
-            f"(see its README.md) or give the file explicitly"
-        )
-    return path
 
 
 def read_bitext(path: Path, positive_intent: str = "contact_human_agent") -> list[Labelled]:
@@ -66,22 +53,17 @@ def read_nlupp_fold(path: Path, domain: str = "") -> list[Labelled]:
 
 
 def read_nlupp(directory: Path) -> list[Labelled]:
-    folds = sorted(require(directory).glob("*/fold*.json"))
+    folds = sorted(require(directory, folder=True).glob("*/fold*.json"))
     if not folds:
-        raise DataMissing(f"{directory} holds no */fold*.json files (NLU++ data/)")
+        raise MissingData(f"{directory} holds no */fold*.json files (NLU++ data/)")
     return [row for fold in folds for row in read_nlupp_fold(fold)]
 
 
 def read_hint3(path: Path) -> list[Labelled]:
-    """HINT3 train CSVs: labels naming an agent (CHAT_WITH_AGENT...) are asks for a person."""
-    files = sorted(require(path).glob("*.csv")) if path.is_dir() else [require(path)]
-    rows = []
-    for file in files:
-        with file.open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                label = (row.get("label") or "").strip()
-                rows.append(Labelled(row["sentence"], "AGENT" in label, f"hint3:{file.stem}"))
-    return rows
+    """HINT3 train CSVs, one file or a folder of them (``read_hint3_bot``)."""
+    if path.is_dir():
+        return [row for rows in read_hint3_bots(path).values() for row in rows]
+    return read_hint3_bot(path)
 
 
 def read_labelled(path: Path) -> list[Labelled]:
@@ -153,7 +135,7 @@ def _hint3_row(bot: str, row: dict[str, str]) -> Labelled:
 
 def read_hint3_bots(directory: Path) -> dict[str, list[Labelled]]:
     """Every bot's CSV in a HINT3 folder (``dataset/v2/train``), by bot name."""
-    files = sorted(require(directory).glob("*.csv"))
+    files = sorted(require(directory, folder=True).glob("*.csv"))
     if not files:
-        raise DataMissing(f"{directory} holds no *.csv files (HINT3 dataset/v2/train/)")
+        raise MissingData(f"{directory} holds no *.csv files (HINT3 dataset/v2/train/)")
     return {path.stem.removesuffix("_train"): read_hint3_bot(path) for path in files}

@@ -51,10 +51,8 @@ import typer
 
 from relaydesk.signals.eval_data import (
     BITEXT,
-    DEFAULT_DATA_DIR,
     HINT3,
     NLUPP,
-    DataMissing,
     Labelled,
     read_bitext,
     read_hint3_bots,
@@ -62,6 +60,7 @@ from relaydesk.signals.eval_data import (
     read_nlupp,
 )
 from relaydesk.signals.eval_report import Row, fail, precision_recall, progress, report, tracked
+from relaydesk.signals.intent_data import DEFAULT_DATA_DIR, MissingData
 from relaydesk.signals.requests import requests
 
 REFERENCE = {
@@ -262,7 +261,7 @@ def handoff(
             rows += false_alarm_rows(data_dir)
         if hint3:
             rows += hint3_rows(data_dir, as_json)
-    except DataMissing as missing:
+    except MissingData as missing:
         fail(str(missing))
     notes = (*NOTES, HINT3_NOTE) if hint3 else NOTES
     report("Ask for a person (human_request or manager_request)", rows, as_json, notes)

@@ -39,7 +39,7 @@ from sklearn.model_selection import GroupKFold
 
 from relaydesk.conversations.models import Source
 from relaydesk.conversations.turn import CustomerContext, HistoryEntry, Turn
-from relaydesk.signals.eval_data import DEFAULT_DATA_DIR, MWOZ, DataMissing, Dialogue, read_uss
+from relaydesk.signals.eval_data import MWOZ, Dialogue, read_uss
 from relaydesk.signals.eval_report import Row, auc, fail, progress, report, tracked
 from relaydesk.signals.frustration import (
     AI_FAILED,
@@ -57,6 +57,7 @@ from relaydesk.signals.frustration import (
     negativity,
     positivity,
 )
+from relaydesk.signals.intent_data import DEFAULT_DATA_DIR, MissingData
 from relaydesk.signals.normalise import normalise
 
 FloatArray = npt.NDArray[np.float64]
@@ -399,7 +400,7 @@ def satisfaction(
         fail(f"unknown split {split!r}: dev, test or all")
     try:
         dialogues = read_uss(file or data_dir / MWOZ)
-    except DataMissing as missing:
+    except MissingData as missing:
         fail(str(missing))
     if fit:
         print(fit_on_dev(examples([d for d in dialogues if _in_split(d, "dev")]), seed))

@@ -30,11 +30,13 @@ class Examples:
         return Examples(self.texts + other.texts, self.labels + other.labels)
 
 
-def require(path: Path) -> Path:
-    if not path.is_file():
+def require(path: Path, folder: bool = False) -> Path:
+    """``path`` if it is a file (a folder with ``folder``), else ``MissingData`` saying what
+    to pass instead."""
+    if not (path.is_dir() if folder else path.is_file()):
         raise MissingData(
             f"{path} not found: pass --data-dir (the folder holding the public datasets, "
-            f"see ../shared/data/README.md) or --train/--test files"
+            f"see ../shared/data/README.md) or the dataset's files (--train/--test, --file)"
         )
     return path
 

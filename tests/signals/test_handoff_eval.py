@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from relaydesk.eval_commands import eval_app
-from relaydesk.signals.eval_data import BITEXT, HINT3, NLUPP, DataMissing, read_hint3_bots
+from relaydesk.signals.eval_data import BITEXT, HINT3, NLUPP, read_hint3_bots
+from relaydesk.signals.intent_data import MissingData
 
 runner = CliRunner()
 
@@ -69,7 +70,7 @@ def test_reader_labels_only_the_routes_to_an_agent_labels(data_dir: Path) -> Non
 
 
 def test_reader_refuses_an_empty_folder(tmp_path: Path) -> None:
-    with pytest.raises(DataMissing):
+    with pytest.raises(MissingData):
         read_hint3_bots(tmp_path)
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -89,7 +90,6 @@ class LinearModel:
         n = len(texts)
         if not len(self.examples):
             return Scored(rows, linear, np.zeros(n), np.full(n, -1, dtype=np.intp))
-        classes = np.searchsorted(self.labels, self.example_labels)
         blended = np.empty_like(linear)
         similarity, nearest = np.empty(n), np.empty(n, dtype=np.intp)
         for start in range(0, n, BLOCK):
@@ -98,13 +98,19 @@ class LinearModel:
             similarity[start:end], nearest[start:end] = sims.max(axis=1), sims.argmax(axis=1)
             part = linear[start:end]
             if self.vote_weight > 0:
-                votes = neighbour_votes(sims, classes, len(self.labels))
+                votes = neighbour_votes(sims, self.example_classes, len(self.labels))
                 part = (1 - self.vote_weight) * part + self.vote_weight * votes
             blended[start:end] = part
         return Scored(rows, blended, similarity, nearest)
 
     def similarity_rows(self, rows: Matrix, vectors: Vectors | None) -> Vectors:
         return similarity_rows(self.space, rows, vectors)
+
+    @cached_property
+    def example_classes(self) -> npt.NDArray[np.intp]:
+        """Each in-scope training example's column in ``labels`` (sorted), for the vote."""
+        result: npt.NDArray[np.intp] = np.searchsorted(self.labels, self.example_labels)
+        return result
 
     def scope_scores(self, probabilities: FloatArray, similarity: FloatArray) -> FloatArray:
         return self.scope.score(
@@ -184,6 +190,7 @@ def _out_of_fold(
     strata: npt.NDArray[np.str_],
     options: TrainingOptions,
     classes: list[str],
+    targets: npt.NDArray[np.intp],
 ) -> OutOfFold | None:
     """Logits and votes for each example from folds that held it out, and whether that fold
     knew the example's label (an intent with one example is unknown to the fold that holds it
@@ -197,7 +204,6 @@ def _out_of_fold(
     logits = np.full((len(labels), len(classes)), -1e4)
     votes = np.zeros((len(labels), len(classes)))
     seen = np.zeros(len(labels), dtype=bool)
-    targets = np.searchsorted(classes, labels)
     for train, held in splitter.split(np.zeros(len(labels)), strata):
         if len(set(labels[train])) < 2:
             return None
@@ -265,13 +271,13 @@ def train_linear_model(
     classes = sorted(set(labels))
     strata_array = label_array if strata is None else np.asarray(strata)
     similar = similarity_rows(space, rows, vectors)
+    targets = np.searchsorted(classes, label_array)
     say("out-of-fold predictions")
     found = None
     if len(classes) > 1 and options.folds >= 2:
-        found = _out_of_fold(rows, similar, label_array, strata_array, options, classes)
+        found = _out_of_fold(rows, similar, label_array, strata_array, options, classes, targets)
     say("final fit")
     coef, intercept = _final_weights(rows, labels, classes, options)
-    targets = np.searchsorted(classes, label_array)
     beta, vote_weight, oof_probabilities = 1.0, 0.0, None
     if found is not None and found.seen.sum() >= MIN_CALIBRATION:
         seen = found.seen

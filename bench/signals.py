@@ -8,7 +8,8 @@ per message and training time.
                the sentence embedder, and the embedder alone (also by message length in
                tokens, and on email-length text, which it cuts at 256 tokens).
 2. signal set  ``detect_signals`` as the message path calls it with the trained classifier
-               (ask detectors, frustration, repeat-ask, amount, keywords and the classifier),
+               (ask detectors, frustration, repeat-ask by words and, through the process's
+               memoised embedder, by meaning; amount, keywords and the classifier),
                on chat-length messages (N) and email-length ones (N / 5, 2,000-4,000
                characters), each after 8 earlier messages (``bench/signals_detect.py``): with
                n-grams only; with the embedder, and the same without the embedder's own time;
@@ -46,7 +47,13 @@ import yaml
 from signals_detect import clear_caches, figures, print_row, time_each, turns
 
 from relaydesk.conversations.turn import Turn
-from relaydesk.knowledge.embeddings import Embedder, MemoEmbedder, Vectors, load_embedder
+from relaydesk.knowledge.embeddings import (
+    MEMO_SIZE,
+    Embedder,
+    MemoEmbedder,
+    Vectors,
+    load_embedder,
+)
 from relaydesk.signals.cache import CachedEmbedder
 from relaydesk.signals.categories import load_categories
 from relaydesk.signals.classifier import CategoryClassifier, train_classifier
@@ -159,11 +166,13 @@ def _signal_set(sample: list[Turn], embedder: Embedder | None) -> dict[str, Figu
     if embedder is None:
         return found
     timed = TimedEmbedder(embedder)
-    memo = MemoEmbedder(timed)  # type: ignore[arg-type]
+    memo = MemoEmbedder(timed, size=MEMO_SIZE)  # type: ignore[arg-type]
     dense = train_classifier(taxonomy, embedder)
     path_classifier = CategoryClassifier(taxonomy, dense.model, memo)
     for turn in sample[:20]:
-        detect_signals(turn, categories, classifier=path_classifier, high_risk=high_risk)
+        detect_signals(
+            turn, categories, memo.embed, classifier=path_classifier, high_risk=high_risk
+        )
     clear_caches()
     rows: dict[str, tuple[list[float], list[float]]] = {
         name: ([], []) for name in ("with_embedder", "without_embedder", "retrieval_memo_hit")
@@ -171,7 +180,9 @@ def _signal_set(sample: list[Turn], embedder: Embedder | None) -> dict[str, Figu
     for turn in sample:
         timed.wall_ms = timed.cpu_ms = 0.0
         wall, cpu = time.perf_counter(), time.thread_time()
-        detect_signals(turn, categories, classifier=path_classifier, high_risk=high_risk)
+        detect_signals(
+            turn, categories, memo.embed, classifier=path_classifier, high_risk=high_risk
+        )
         spent_cpu, spent = (time.thread_time() - cpu) * 1000, (time.perf_counter() - wall) * 1000
         rows["with_embedder"][0].append(spent)
         rows["with_embedder"][1].append(spent_cpu)

@@ -8,6 +8,7 @@ import typer
 from relaydesk.knowledge.evaluation import retrieval
 from relaydesk.resolver.grounding_eval import grounding
 from relaydesk.signals.eval_handoff import handoff
+from relaydesk.signals.eval_repeat import repeat
 from relaydesk.signals.eval_satisfaction import satisfaction
 from relaydesk.signals.intent_commands import banking77, clinc150, dstc11, hint3
 
@@ -16,6 +17,7 @@ eval_app.command("grounding")(grounding)
 eval_app.command("retrieval")(retrieval)
 eval_app.command("handoff")(handoff)
 eval_app.command("satisfaction")(satisfaction)
+eval_app.command("repeat")(repeat)
 eval_app.command("banking77")(banking77)
 eval_app.command("clinc150")(clinc150)
 eval_app.command("hint3")(hint3)

@@ -36,6 +36,7 @@ from relaydesk.resolver.llm import llm_attempt_answer
 from relaydesk.resolver.providers import Provider
 from relaydesk.signals import Signals, detect_signals
 from relaydesk.signals.categories import Category
+from relaydesk.signals.repeat import Embed
 
 if TYPE_CHECKING:
     from relaydesk.actions.service import ActionRuntime
@@ -72,6 +73,12 @@ class Parts:
         return frozenset(
             name for p in policies if p is not None for name in p.document.high_risk_categories
         )
+
+    def repeat_embed(self) -> Embed | None:
+        """Repeat-ask compares meanings with the knowledge index's embedder, when it has one
+        (the process's memoised MiniLM: earlier messages were embedded at their own turn)."""
+        embedder = self.knowledge.embedder
+        return embedder.embed if embedder is not None else None
 
     def routed_teams(self) -> list[str]:
         """Every team a handoff can go to: the teams file's and those the policies name."""
@@ -113,7 +120,11 @@ CLARIFY = (
 def run(turn: Turn, parts: Parts) -> Outcome:
     try:
         signals = detect_signals(
-            turn, parts.categories, classifier=parts.classifier, high_risk=parts.high_risk()
+            turn,
+            parts.categories,
+            embed=parts.repeat_embed(),
+            classifier=parts.classifier,
+            high_risk=parts.high_risk(),
         )
         attempt = resolve(turn, signals, parts)
         attempt = authorize_and_run(turn, attempt, parts.actions)

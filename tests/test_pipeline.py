@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from factories import policy_source, rule, turn
 
+from relaydesk.conversations.models import Source
 from relaydesk.knowledge.index import Hit
 from relaydesk.pipeline import Parts, run
 from relaydesk.policy import Route, compile_policy
@@ -13,6 +14,7 @@ from relaydesk.policy import Route, compile_policy
 
 class BrokenIndex:
     passages: list[object] = []
+    embedder = None
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
         raise RuntimeError("index file is corrupt")
@@ -42,3 +44,15 @@ def test_a_policy_cannot_send_an_ai_reply_without_an_answer(parts: Parts) -> Non
     assert "no answer" in outcome.decision.matched_rules[0].reason
     assert outcome.reply is None
     assert outcome.handoff is not None
+
+
+def test_a_restated_ask_counts_as_a_repeat_on_the_path(parts: Parts) -> None:
+    """The path compares meanings with the knowledge index's embedder (MiniLM in the demo):
+    the words differ, so the lexical match alone would not count this one."""
+    assert parts.knowledge.embedder is not None
+    asked = (Source.CUSTOMER, "how do I reset my password")
+    answered = (Source.AI_AGENT, "Choose 'Forgot password' on the login page.")
+    again = run(turn("I cannot log in, I forgot my password", asked, answered), parts)
+    assert again.facts["signals"]["repeat_ask"]["count"] == 1
+    other = run(turn("how do I change my email address", asked, answered), parts)
+    assert other.facts["signals"]["repeat_ask"]["count"] == 0

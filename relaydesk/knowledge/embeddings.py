@@ -41,6 +41,10 @@ MODEL_ID = "all-MiniLM-L6-v2"
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 DIMENSIONS = 384
 MAX_TOKENS = 256  # the model's window: longer text is truncated, so chunk before embedding
+# The process's memo: the message, and the earlier ones repeat-ask compares it with, embedded
+# once each (at most ~30 MB of vectors, token ids and texts, for emails).
+MEMO_SIZE = 2048
+BULK = 32  # a call with more texts than this is bulk work (indexing): not remembered
 CACHE_DIR_ENV = "RELAYDESK_CACHE_DIR"
 # int8 (per-channel dynamic quantization) keeps cosine ≥ 0.98 to fp32 at twice the speed;
 # see docs in bench/knowledge.py and `relaydesk eval retrieval` for the measured quality.
@@ -244,8 +248,9 @@ class _Recent:
 class MemoEmbedder:
     """An embedder that remembers the vectors of the last ``size`` texts it embedded, so
     callers embedding the same message (the classifier, then retrieval) pay once. Returned
-    vectors are the inner embedder's own, bit for bit. Calls with more than ``size`` texts
-    (indexing a knowledge base) go straight through and leave the memo as it was.
+    vectors are the inner embedder's own, bit for bit. Calls with more than ``BULK`` texts, or
+    more than ``size`` (indexing a knowledge base) go straight through and leave the memo as
+    it was.
 
     When the inner embedder has a ``memo_key`` (ONNX: the token ids, the model's whole input)
     vectors are remembered by that key, so texts that differ only where the model does not
@@ -267,7 +272,7 @@ class MemoEmbedder:
         self._by_text = _Recent(size) if self._key is not None else self._by_key
 
     def embed(self, texts: Sequence[str]) -> Vectors:
-        if len(texts) > self.size:
+        if len(texts) > min(self.size, BULK):
             return self.inner.embed(texts)
         known = self._by_text.get(texts)
         keys = {text: self._key_of(text) for text in texts if text not in known}
@@ -303,7 +308,7 @@ def _frozen(row: Vectors) -> Vectors:
 _memos: dict[int, tuple[Embedder, MemoEmbedder]] = {}
 
 
-def memoised(embedder: Embedder, size: int = 8) -> MemoEmbedder:
+def memoised(embedder: Embedder, size: int = MEMO_SIZE) -> MemoEmbedder:
     """One shared ``MemoEmbedder`` per embedder, so every part of the process that asks for
     it (the classifier, the knowledge index) reads and fills the same memo."""
     if isinstance(embedder, MemoEmbedder):

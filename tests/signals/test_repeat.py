@@ -7,7 +7,7 @@ import numpy.typing as npt
 from factories import turn
 
 from relaydesk.conversations.models import Source
-from relaydesk.signals.repeat import repeat_ask, similarity
+from relaydesk.signals.repeat import SEMANTIC_ASKS, repeat_ask, similarity
 
 ASK = "how long do refunds take to arrive"
 ANSWER = "Refunds take 5-10 business days."
@@ -50,3 +50,22 @@ def test_embeddings_add_paraphrases() -> None:
 def test_empty_and_non_text() -> None:
     assert repeat_ask(turn("", (Source.CUSTOMER, ASK), (Source.AI_AGENT, ANSWER))).count == 0
     assert repeat_ask(turn("?!", (Source.CUSTOMER, "?!"), (Source.AI_AGENT, ANSWER))).count == 0
+
+
+def test_only_the_newest_asks_are_compared_by_meaning() -> None:
+    compared: list[str] = []
+
+    def embed(texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        compared.extend(texts[1:])
+        return np.ones((len(texts), 2), dtype=np.float32) / np.sqrt(2)  # all the same meaning
+
+    history = []
+    for i in range(SEMANTIC_ASKS + 3):
+        history += [
+            (Source.CUSTOMER, f"question number {i} about topic{i}"),
+            (Source.AI_AGENT, ANSWER),
+        ]
+    found = repeat_ask(turn("something else entirely", *history), embed)
+    newest = [f"question number {i} about topic{i}" for i in reversed(range(3, SEMANTIC_ASKS + 3))]
+    assert compared == newest
+    assert found.count == SEMANTIC_ASKS

@@ -76,9 +76,10 @@ def turns(count: int, history: int, seed: int, long: bool = False) -> list[Turn]
                 earlier.append(HistoryEntry(source=Source.AI_AGENT, text=rng.choice(AI_REPLIES)))
         built.append(Turn(
             # A new order number makes every message new to the caches, as in production;
-            # earlier messages repeat, as they do turn after turn of one conversation.
+            # earlier messages repeat, as they do turn after turn of one conversation. It
+            # comes first: the embedder reads an email's first 256 tokens only.
             message_id=i, conversation_id=f"c{i}",
-            text=f"{_variant(rng.choice(base), rng, long)} (order SR-{rng.randrange(10**6)})",
+            text=f"(order SR-{rng.randrange(10**6)}) {_variant(rng.choice(base), rng, long)}",
             channel="web", customer=CustomerContext(id="bench"), history=tuple(earlier),
         ))  # fmt: skip
     return built

@@ -77,6 +77,11 @@ class Inputs:
         emails = tuple(f"customer{k:02d}@bench.example" for k in range(CUSTOMERS))
         return cls(tuple(texts), emails, seed)
 
+    def text(self, i: int) -> str:
+        """The sample texts cycled, each made new by a case number: the process's embedder
+        remembers the texts it has seen, and real customers rarely send the same words."""
+        return f"(case {i}) {self.texts[i % len(self.texts)]}"
+
     def messages(self, count: int, prefix: str) -> list[MessageCreate]:
         """``count`` messages: texts cycled, customers drawn from the pool, unique ids."""
         rng = random.Random(f"{self.seed}-{prefix}")
@@ -85,7 +90,7 @@ class Inputs:
                 channel="web",
                 external_id=f"{prefix}-{i}",
                 customer=CustomerIn(email=rng.choice(self.emails)),
-                text=self.texts[i % len(self.texts)],
+                text=self.text(i),
             )
             for i in range(count)
         ]
@@ -96,7 +101,7 @@ class Inputs:
             Turn(
                 message_id=i + 1,
                 conversation_id=f"bench-{i}",
-                text=self.texts[i % len(self.texts)],
+                text=self.text(i),
                 channel="web",
                 customer=CustomerContext(id=f"customer-{rng.randrange(CUSTOMERS)}"),
             )

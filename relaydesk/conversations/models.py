@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -112,6 +112,18 @@ class Event(Base):
     external_id: Mapped[str | None] = mapped_column(String(255))
     caused_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("events.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MessageVector(Base):
+    """A customer message's sentence vector, kept so the next turn's repeat-ask (in any worker,
+    after a restart) reads it instead of embedding the message again."""
+
+    __tablename__ = "message_vectors"
+
+    event_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("events.id"), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(100))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -31,6 +31,7 @@ from relaydesk.conversations.models import (
 from relaydesk.conversations.schemas import CustomerIn, MessageCreate
 from relaydesk.conversations.status import change_status
 from relaydesk.conversations.turn import CustomerContext, HistoryEntry, Turn
+from relaydesk.conversations.vectors import keep_vector, recall_vectors
 from relaydesk.db import Database, utcnow
 from relaydesk.errors import Conflict, NotFound, Unprocessable
 from relaydesk.permissions.actors import Actor
@@ -259,6 +260,7 @@ def process(db: Database, parts: Parts, message_id: int) -> None:
     try:
         with db.write() as session:
             record(session, message_id, outcome)
+            keep_vector(session, message_id, turn.text, parts.knowledge.embedder)
     except IntegrityError:
         # Another worker recorded this message's decision first; theirs stands.
         return
@@ -280,6 +282,7 @@ def build_turn(session: Session, message_id: int, parts: Parts) -> Turn:
         session, customer.id, conversation.id, utcnow() - repository.RECONTACT_WINDOW
     )
     history = repository.transcript_before(session, conversation.id, message_id)
+    recall_vectors(session, history, parts.knowledge.embedder)
     return Turn(
         message_id=message_id,
         conversation_id=conversation.id,

@@ -289,6 +289,19 @@ class MemoEmbedder:
             vectors[row] = known[text]  # a copy: callers never hold the memo's own rows
         return vectors
 
+    def recall(self, text: str) -> Vectors | None:
+        """The remembered vector of ``text`` (a copy), or None: never computes one."""
+        found = self._by_text.get([text]).get(text)
+        if found is None and self._key is not None:
+            key = self._key(text)
+            found = self._by_key.get([key]).get(key)
+        return None if found is None else found.copy()
+
+    def remember(self, vectors: dict[str, Vectors]) -> None:
+        """Vectors this model made for these texts earlier (kept in the database, say), so
+        embedding them again is free."""
+        self._by_text.put({text: _frozen(np.asarray(v, np.float32)) for text, v in vectors.items()})
+
     def _key_of(self, text: str) -> Hashable:
         return text if self._key is None else self._key(text)
 

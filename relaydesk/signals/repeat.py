@@ -7,9 +7,12 @@ path passes the process's MiniLM when dense retrieval is on), paraphrases count 
 my refund" / "has my money come back yet"), for the ``SEMANTIC_ASKS`` newest asks; the lexical
 match still counts, so an embedding can only add repeats, never hide one.
 
-The path's embedder remembers recent messages' vectors (``memoised``), so an earlier message
-embedded at its own turn costs nothing here; after a restart, or in another worker process,
-it is embedded again, at most ``SEMANTIC_ASKS`` of them a message.
+The path's embedder remembers recent messages' vectors (``memoised``), and each customer
+message's vector is stored with it (``relaydesk.conversations.vectors``) and read back into
+the memo when the next turn is built, so an earlier message embedded at its own turn costs
+nothing here, in any worker and after a restart. One without a stored vector (sent while
+dense retrieval was off, or under another model) is embedded again, at most
+``SEMANTIC_ASKS`` of them a message.
 """
 
 from __future__ import annotations

@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 from model_cache import real_embedder
 
-from relaydesk.knowledge.embeddings import Embedder, MemoEmbedder, Vectors, memoised
+from relaydesk.knowledge.embeddings import (
+    BULK,
+    MEMO_SIZE,
+    Embedder,
+    MemoEmbedder,
+    Vectors,
+    memoised,
+)
 
 
 class CountingEmbedder:
@@ -141,6 +148,29 @@ def test_threads_share_the_memo_safely() -> None:
     assert wrong == []
     assert len(set(inner.seen)) == 8
     assert len(inner.seen) < 40  # a few races may embed a text twice, never every call
+
+
+def test_recall_never_computes_and_remember_makes_embedding_free() -> None:
+    inner = StrippingEmbedder()
+    memo = MemoEmbedder(inner, size=4)
+    assert memo.recall("refund?") is None
+    memo.embed([" refund? "])
+    recalled = memo.recall("refund?")  # the same model input, under another text
+    assert recalled is not None
+    np.testing.assert_array_equal(recalled, CountingEmbedder.vector("refund?"))
+    stored = CountingEmbedder.vector("kept earlier")
+    memo.remember({"kept earlier": stored})
+    np.testing.assert_array_equal(memo.embed(["kept earlier"])[0], stored)
+    assert inner.keys == ["refund?"]  # nothing embedded but the first message
+
+
+def test_bulk_calls_bypass_even_a_large_memo() -> None:
+    inner = CountingEmbedder()
+    memo = MemoEmbedder(inner, size=MEMO_SIZE)
+    passages = [f"passage {i}" for i in range(BULK + 1)]
+    memo.embed(passages)
+    memo.embed(passages[:1])
+    assert inner.seen == [*passages, "passage 0"]
 
 
 def test_memoised_shares_one_memo_per_embedder() -> None:

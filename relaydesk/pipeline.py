@@ -75,8 +75,9 @@ class Parts:
         )
 
     def repeat_embed(self) -> Embed | None:
-        """Repeat-ask compares meanings with the knowledge index's embedder, when it has one
-        (the process's memoised MiniLM: earlier messages were embedded at their own turn)."""
+        """Repeat-ask compares meanings with the knowledge index's embedder, when it has one:
+        the process's memoised MiniLM, which holds the earlier messages' vectors (embedded at
+        their own turn, or read back from the database when the turn was built)."""
         embedder = self.knowledge.embedder
         return embedder.embed if embedder is not None else None
 

@@ -37,13 +37,13 @@ def keep_vector(session: Session, message_id: int, text: str, embedder: Embedder
     )
 
 
-def recall_vectors(session: Session, history: Sequence[Event], embedder: Embedder | None) -> int:
-    """Puts the stored vectors of these earlier customer messages into the memo; how many."""
+def recall_vectors(session: Session, history: Sequence[Event], embedder: Embedder | None) -> None:
+    """Puts the stored vectors of these earlier customer messages into the memo."""
     if not isinstance(embedder, MemoEmbedder):
-        return 0
+        return
     texts = {e.id: e.text for e in history if e.source == Source.CUSTOMER and e.text}
     if not texts:
-        return 0
+        return
     rows = session.scalars(
         select(MessageVector).where(
             MessageVector.event_id.in_(texts), MessageVector.model_id == embedder.model_id
@@ -56,4 +56,3 @@ def recall_vectors(session: Session, history: Sequence[Event], embedder: Embedde
         if len(row.vector) == size
     }
     embedder.remember(found)
-    return len(found)

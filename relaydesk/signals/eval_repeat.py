@@ -66,8 +66,6 @@ def sample_pairs(labels: Sequence[str], count: int, seed: int) -> Pairs:
 
 
 def cosines(vectors: npt.NDArray[np.float32], pairs: list[Pair]) -> FloatArray:
-    if not pairs:
-        return np.zeros(0)
     first, second = np.asarray(pairs).T
     result: FloatArray = np.einsum("ij,ij->i", vectors[first], vectors[second]).astype(np.float64)
     return result
@@ -80,10 +78,8 @@ def lexical(texts: Sequence[str], pairs: list[Pair]) -> FloatArray:
 def threshold_for(different: FloatArray, false_repeats: float) -> float:
     """The lowest cosine that calls at most ``false_repeats`` of these different pairs a repeat
     (``>=`` counts, so the cut sits just above the allowed share's lowest score)."""
-    allowed = int(np.floor(false_repeats * len(different)))
+    allowed = int(np.floor(false_repeats * len(different)))  # below len: false_repeats < 1
     ranked = np.sort(different)[::-1]
-    if allowed >= len(ranked):
-        return float(ranked[-1]) if len(ranked) else 0.0
     return float(np.nextafter(ranked[allowed], np.inf))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from relaydesk.conversations.models import Source
 from relaydesk.signals.eval_data import Dialogue, Utterance
@@ -10,8 +11,9 @@ from relaydesk.signals.eval_satisfaction import (
     Examples,
     bootstrap_ci,
     examples,
+    fit_constants,
     fit_context,
-    fit_on_dev,
+    held_out_half,
     recipe_nested_cv,
     runtime_like,
     shipped,
@@ -73,14 +75,30 @@ def test_one_class_fits_nothing() -> None:
     assert bias < -5
 
 
-def test_the_shipped_constants_come_from_dev_alone() -> None:
+def test_the_constants_come_from_the_split_they_are_fitted_on() -> None:
     data: Examples = examples(_dialogues(12))
-    # Flipping every label of the test half (odd dialogues) must not change the fit.
+    dev = [row for row in data if row[0] % 2 == 0]
+    # Flipping every label of the test half (odd dialogues) must not change a fit on dev...
     flipped = [(i, t, label if i % 2 == 0 else not label) for i, t, label in data]
-    printed = fit_on_dev(data, seed=1)
-    assert printed == fit_on_dev(flipped, seed=1)
+    printed = fit_constants(dev, "dev", seed=1)
+    assert printed == fit_constants([row for row in flipped if row[0] % 2 == 0], "dev", seed=1)
     assert "CONTEXT_BIAS = " in printed
     assert all(f'"{name}": ' in printed for name in CONTEXT_WEIGHTS)
+    # ...and must change a fit on every dialogue.
+    assert fit_constants(data, "all", seed=1) != fit_constants(flipped, "all", seed=1)
+
+
+def test_the_held_out_row_is_fitted_on_dev_and_scores_only_the_test_half() -> None:
+    data: Examples = examples(_dialogues(12))
+    parts = turn_arrays(data)
+    dev = parts[4] % 2 == 0
+    row = held_out_half(parts, dev, seed=1)
+    assert row.split == "test"
+    assert row.n == int((~dev).sum())
+    # The test half's labels change its score, never the fit: flip them and the AUC mirrors.
+    rules, x, has, y, groups = parts
+    flipped = held_out_half((rules, x, has, np.where(dev, y, ~y), groups), dev, seed=1)
+    assert flipped.metrics["auc"] == pytest.approx(1 - row.metrics["auc"])
 
 
 def test_bootstrap_interval_brackets_the_estimate() -> None:

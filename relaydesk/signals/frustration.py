@@ -181,9 +181,9 @@ def positivity(text: str) -> float:
 
 
 def _shouting(text: str) -> list[str]:
-    letters = [c for c in text[:VADER_CHARS] if c.isalpha()]
+    letters = "".join(filter(str.isalpha, text[:VADER_CHARS]))  # no Python loop per character
     features = []
-    if len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.6:
+    if len(letters) >= 12 and sum(map(str.isupper, letters)) / len(letters) > 0.6:
         features.append("mostly capitals")
     if "!!" in text or "?!" in text or "!?" in text:
         features.append("repeated punctuation")

@@ -173,13 +173,19 @@ _SHORT_COMMON = frozenset(
 )
 
 
+@lru_cache(maxsize=4096)
+def _short_verb(word: str) -> str:
+    """The short verb ``word`` misspells before "to"/"with", or ``word`` itself."""
+    if not 3 <= len(word) <= 5 or word in _SHORT_COMMON or not word.isalpha():
+        return word
+    return next((v for v in _SHORT_VERBS if _edit_distance(word, v, 1) <= 1), word)
+
+
 def _correct_short(words: list[str]) -> list[str]:
     fixed = list(words)
     for i, word in enumerate(words[:-1]):
-        if words[i + 1] in ("to", "with") and 3 <= len(word) <= 5 and word not in _SHORT_COMMON:
-            near = [v for v in _SHORT_VERBS if _edit_distance(word, v, 1) <= 1]
-            if near and word.isalpha():
-                fixed[i] = near[0]
+        if words[i + 1] in ("to", "with"):
+            fixed[i] = _short_verb(word)
     return fixed
 
 

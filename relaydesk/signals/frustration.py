@@ -202,10 +202,9 @@ def _message_features(text: str) -> tuple[tuple[str, float], ...]:
     negative = negativity(text)
     if negative >= 0.05:
         found["negative sentiment"] = negative
-    for name, pattern in (("angry words", ANGRY), ("profanity", PROFANITY), ("asked again", AGAIN)):
-        hits = len(pattern.findall(words))
-        if hits:
-            found[name] = min(1.0, 0.7 + 0.3 * (hits - 1))
+    for name, spans in zip(("angry words", "profanity", "asked again"), _fired(text), strict=True):
+        if spans:
+            found[name] = min(1.0, 0.7 + 0.3 * (len(spans) - 1))
     if PUSHBACK.search(words):
         found["pushback"] = 1.0
     for name in _shouting(text):
@@ -339,10 +338,18 @@ def _context_evidence(context: dict[str, float], named: dict[str, float]) -> tup
     return tuple(n for n in sorted(raised, key=lambda n: -raised[n]) if n not in named)
 
 
+@lru_cache(maxsize=4096)
+def _fired(text: str) -> tuple[tuple[tuple[int, int], ...], ...]:
+    """Where ANGRY, PROFANITY and AGAIN match the normalised words: scanned once, for both the
+    features (how many) and the evidence (what was said)."""
+    joined = normalise(text).joined
+    return tuple(
+        tuple(match.span() for match in pattern.finditer(joined))
+        for pattern in (ANGRY, PROFANITY, AGAIN)
+    )
+
+
 def _words_that_fired(text: str) -> tuple[str, ...]:
     words = normalise(text)
-    quoted = []
-    for pattern in (ANGRY, PROFANITY, AGAIN):
-        for match in pattern.finditer(words.joined):
-            quoted.append(words.quote(match.start(), match.end()))
+    quoted = [words.quote(start, end) for spans in _fired(text) for start, end in spans]
     return tuple(dict.fromkeys(quoted))

@@ -29,6 +29,7 @@ class Labelled:
     text: str
     positive: bool
     source: str  # dataset and fold or intent, for slices
+    tags: str = ""  # Bitext's linguistic tags (Q colloquial, Z typos, W offensive...), for slices
 
 
 def half(text: str) -> str:
@@ -40,7 +41,10 @@ def read_bitext(path: Path, positive_intent: str = "contact_human_agent") -> lis
     with require(path).open(encoding="utf-8", newline="") as handle:
         return [
             Labelled(
-                row["instruction"], row["intent"] == positive_intent, f"bitext:{row['intent']}"
+                row["instruction"],
+                row["intent"] == positive_intent,
+                f"bitext:{row['intent']}",
+                row.get("tags") or "",
             )
             for row in csv.DictReader(handle)
         ]

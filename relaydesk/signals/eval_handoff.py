@@ -86,10 +86,26 @@ def rule_rows(sets: dict[str, list[Labelled]], quiet: bool) -> list[Row]:
         }
     for name, data in sets.items():
         rows.append(_row(name, "all", "rules", data, predicted[name]))
+        rows.extend(slice_rows(name, data, predicted[name]))
     if len(sets) > 1:
         everything = [r for data in sets.values() for r in data]
         flat = [p for name in sets for p in predicted[name]]
         rows.append(_row("combined", "all", "rules", everything, flat))
+    return rows
+
+
+# Bitext's tags for the language the issue names: slang, typos, rudeness (TAGS.md).
+SLICES = {"Q": "colloquial", "Z": "typos", "W": "offensive", "E": "abbreviations", "K": "keywords"}
+
+
+def slice_rows(name: str, data: list[Labelled], predicted: list[bool]) -> list[Row]:
+    """The same figures on the examples carrying each robustness tag (Bitext only)."""
+    rows = []
+    for tag, slice_name in SLICES.items():
+        kept = [i for i, r in enumerate(data) if tag in r.tags]
+        if kept:
+            rows.append(_row(name, f"{slice_name} ({tag})", "rules", [data[i] for i in kept],
+                             [predicted[i] for i in kept]))  # fmt: skip
     return rows
 
 

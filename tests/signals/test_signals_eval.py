@@ -81,6 +81,29 @@ def test_handoff_on_hand_made_data(data_dir: Path) -> None:
     assert rows[("combined", "all", "rules")]["fn"] == 0
 
 
+def test_handoff_reports_bitexts_robustness_slices(tmp_path: Path) -> None:
+    bitext = tmp_path / "bitext.csv"
+    with bitext.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["instruction", "intent", "tags"])
+        writer.writerows([
+            ["can u get me a real human plz", "contact_human_agent", "BQ"],
+            ["i want to tlak to a persn", "contact_human_agent", "BZ"],
+            ["get me a f*cking agent now", "contact_human_agent", "BW"],
+            ["where is my oredr", "track_order", "BZ"],
+            ["this f*cking app won't let me log in", "recover_password", "BW"],
+        ])  # fmt: skip
+    result = runner.invoke(eval_app, ["handoff", "--file", str(bitext), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {(r["dataset"], r["split"]): r for r in json.loads(result.stdout)["rows"]}
+    typos, rude = rows[("bitext.csv", "typos (Z)")], rows[("bitext.csv", "offensive (W)")]
+    assert (typos["n"], typos["positives"]) == (2, 1)
+    assert (rude["n"], rude["positives"]) == (2, 1)
+    assert rows[("bitext.csv", "colloquial (Q)")]["metrics"]["recall"] == 1.0
+    assert rude["metrics"]["fp"] == 0  # rudeness alone is not an ask for a person
+    assert ("bitext.csv", "keywords (K)") not in rows  # no example carries the tag
+
+
 def test_handoff_train_test_files(data_dir: Path) -> None:
     bitext = str(data_dir / BITEXT)
     result = runner.invoke(eval_app, ["handoff", "--train", bitext, "--test", bitext, "--json"])

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from relaydesk.signals.prefilter import required
+
 FIRES_AT = 0.5
 DIRECT, REJECTION, CUE = 0.95, 0.8, 0.4
 
@@ -29,6 +31,9 @@ class Pattern:
     # Fires only as a whole short clause ("Agent.", "agent please", not "agent orange"); such a
     # pattern is tried once per short clause, not scanned along the text.
     whole_clause: bool = False
+    # Substrings the pattern cannot match without (``prefilter``): a text lacking them is not
+    # scanned.
+    required: tuple[frozenset[str], ...] = ()
 
 
 def _p(
@@ -41,7 +46,10 @@ def _p(
 ) -> Pattern:
     before = re.compile(r"\b(?:" + unless + r")\W*$") if unless else None
     regex, scan = re.compile(r"\b(?:" + source + r")\b"), re.compile(r"(?:" + source + r")\b")
-    return Pattern(regex, scan, weight, negatable, before, ends_clause, whole_clause)
+    # Cheapest test first: ``passes`` stops at the first clause the text lacks.
+    clauses = sorted(required(source), key=len)
+    return Pattern(regex, scan, weight, negatable, before, ends_clause, whole_clause,
+                   tuple(clauses))  # fmt: skip
 
 
 _DET = r"(?:(?:a|an|the|your|some|one|one of your|any|a few|somebody|an other)\s+)?"

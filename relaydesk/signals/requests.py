@@ -38,6 +38,7 @@ from relaydesk.signals.ask_patterns import (
     Pattern,
 )
 from relaydesk.signals.normalise import Normalised, normalise
+from relaydesk.signals.prefilter import passes
 from relaydesk.signals.types import Signal
 
 _NEGATION = re.compile(
@@ -126,6 +127,8 @@ def _hits(words: Normalised, patterns: tuple[Pattern, ...], trigger: re.Pattern[
     found = []
     windows = _windows(words, trigger)
     for pattern in patterns if windows else ():
+        if not passes(pattern.required, words.joined):
+            continue  # the text lacks words every match needs: nothing to scan for
         matches: Iterable[re.Match[str]]
         if pattern.whole_clause:  # cheap, so tried on every short clause, not only near triggers
             matches = _clause_matches(pattern, words)

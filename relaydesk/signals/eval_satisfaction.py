@@ -27,6 +27,9 @@ all dialogues, the learned part and its ``C`` refitted in each fold (nested), th
 (they were still read on dev), which estimates the shipped model: fitted on four fifths of the
 data, where it was fitted on all. A wider LR over ``dialogue_features`` is kept for comparison
 (evaluation only): trained on dev and scored on test, and in nested grouped CV.
+
+``--train FILE --test FILE`` runs the same recipe across files in USS's format: the learned
+part and ``C`` fitted on one file's turns, scored on the other's with a bootstrap interval.
 """
 
 from __future__ import annotations
@@ -245,8 +248,10 @@ def bootstrap_ci(
     return round(float(low), 4), round(float(high), 4)
 
 
-def _row(split: str, method: str, labels: list[bool], scores: list[float]) -> Row:
-    return Row("USS MultiWOZ", split, method, len(labels), sum(labels),
+def _row(
+    split: str, method: str, labels: list[bool], scores: list[float], dataset: str = "USS MultiWOZ"
+) -> Row:
+    return Row(dataset, split, method, len(labels), sum(labels),
                {"auc": auc(scores, labels)}, REFERENCE)  # fmt: skip
 
 
@@ -310,6 +315,54 @@ def held_out_half(parts: Parts, dev: npt.NDArray[np.bool_], seed: int) -> Row:
     return row
 
 
+def train_test_rows(
+    fitted: Examples, tested: Examples, names: tuple[str, str], seed: int, quiet: bool
+) -> list[Row]:
+    """The recipe with its learned part (and ``C``, by grouped CV) fitted on one file's turns
+    and scored on another's, with a bootstrap interval; beside it, on the same turns, VADER,
+    the rules and the shipped score."""
+    train_parts, (rules, x, has, y, groups) = turn_arrays(fitted), turn_arrays(tested)
+    c = choose_context_c(train_parts, seed)
+    _, x_train, has_train, y_train, _ = train_parts
+    recipe = runtime_like(rules, x, has, fit_context(x_train, y_train, has_train, c))
+    with progress(quiet) as bar:
+        scored = [frustration(t).score for _, t, _ in tracked(bar, tested, "frustration per turn")]
+    dataset, split = f"USS {names[1]}", f"test (trained on {names[0]})"
+    labels = y.tolist()
+    row = _row(split, f"runtime recipe, learned part fitted on --train (C={c:g})", labels,
+               recipe.tolist(), dataset)  # fmt: skip
+    low, high = bootstrap_ci(recipe, y, groups, seed)
+    row.metrics.update({"ci95_low": low, "ci95_high": high})
+    vader = [negativity(t.text) for _, t, _ in tested]
+    return [
+        _row(split, "VADER negativity alone", labels, vader, dataset),
+        _row(split, "rules alone (hand weights)", labels, rules.tolist(), dataset),
+        _row(split, "frustration score", labels, scored, dataset),
+        row,
+    ]
+
+
+def learned_train_test_rows(
+    fitted: Examples, tested: Examples, names: tuple[str, str], seed: int
+) -> list[Row]:
+    """The wide LR over ``dialogue_features``, trained on one file and scored on another."""
+    x_train, y_train, groups = _feature_matrix(fitted)
+    x_test, y_test, _ = _feature_matrix(tested)
+    c = choose_c(x_train, y_train, groups, seed)
+    scores = _fit_score(x_train, y_train, x_test, c, seed)
+    return [_row(f"test (trained on {names[0]})", f"learned LR (C={c:g} by grouped CV on --train)",
+                 y_test.tolist(), scores.tolist(), f"USS {names[1]}")]  # fmt: skip
+
+
+def _feature_matrix(data: Examples) -> tuple[FloatArray, BoolArray, npt.NDArray[np.int_]]:
+    rows = [dialogue_features(turn) for _, turn, _ in data]
+    names = list(rows[0]) if rows else []
+    x = np.array([[row[name] for name in names] for row in rows], dtype=np.float64)
+    y = np.array([label for _, _, label in data], dtype=bool)
+    groups = np.array([index for index, _, _ in data], dtype=np.int_)
+    return x.reshape(len(rows), len(names)), y, groups
+
+
 def _in_split_index(index: int, split: str) -> bool:
     return split == "all" or (index % 2 == 0) == (split == "dev")
 
@@ -363,11 +416,7 @@ def choose_c(
 def learned_rows(data: Examples, split: str, seed: int, quiet: bool) -> list[Row]:
     """The wide LR over ``dialogue_features``: a comparison, evaluation only."""
     with progress(quiet) as bar:
-        rows = [dialogue_features(turn) for _, turn, _ in tracked(bar, data, "features")]
-    names = list(rows[0]) if rows else []
-    x = np.array([[row[name] for name in names] for row in rows], dtype=np.float64)
-    y = np.array([label for _, _, label in data], dtype=bool)
-    groups = np.array([index for index, _, _ in data], dtype=np.int_)
+        x, y, groups = _feature_matrix(list(tracked(bar, data, "features")))
     found = []
     dev = groups % 2 == 0
     if dev.any() and (~dev).any():
@@ -399,11 +448,24 @@ NOTES = (
 )
 
 
+TRAIN_TEST_NOTES = (
+    "frustration score: the runtime score with the shipped constants (fitted on every USS "
+    "MultiWOZ dialogue), so it is held out only when --test holds other dialogues",
+    "runtime recipe fitted on --train: the learned part and its C (grouped CV) fitted on "
+    "--train's turns, the rules fixed; 95% bootstrap interval over --test's dialogues",
+    "learned LR: a wider LR over dialogue_features, evaluation only, for comparison",
+)
+
+
 def satisfaction(
     data_dir: Annotated[
         Path, typer.Option(help="Folder holding user_satisfaction_simulation/.")
     ] = DEFAULT_DATA_DIR,
     file: Annotated[Path | None, typer.Option(help="A USS-format file instead.")] = None,
+    train: Annotated[
+        Path | None, typer.Option(help="Fit the learned part on this USS-format file...")
+    ] = None,
+    test: Annotated[Path | None, typer.Option(help="...and score it on this one.")] = None,
     split: Annotated[str, typer.Option(help="dev, test or all (dialogue halves).")] = "all",
     learned: Annotated[
         bool, typer.Option(help="Also the wider LR over dialogue_features, for comparison.")
@@ -415,10 +477,21 @@ def satisfaction(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Dissatisfied-turn (mean rating ≤ 2) AUC of the frustration score, its parts, and a
-    wider learned LR."""
+    wider learned LR: on MultiWOZ's dialogue halves, or fitted on --train and scored on
+    --test."""
     if split not in SPLITS:
         fail(f"unknown split {split!r}: dev, test or all")
+    if (train is None) != (test is None):
+        fail("--train and --test go together")
     try:
+        if train is not None and test is not None:
+            fitted, tested = examples(read_uss(train)), examples(read_uss(test))
+            names = (train.name, test.name)
+            rows = train_test_rows(fitted, tested, names, seed, as_json)
+            if learned:
+                rows.extend(learned_train_test_rows(fitted, tested, names, seed))
+            report("Dissatisfied turns (mean rating ≤ 2)", rows, as_json, TRAIN_TEST_NOTES)
+            return
         dialogues = read_uss(file or data_dir / MWOZ)
     except MissingData as missing:
         fail(str(missing))

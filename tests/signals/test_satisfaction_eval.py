@@ -14,9 +14,11 @@ from relaydesk.signals.eval_satisfaction import (
     fit_constants,
     fit_context,
     held_out_half,
+    learned_train_test_rows,
     recipe_nested_cv,
     runtime_like,
     shipped,
+    train_test_rows,
     turn_arrays,
 )
 from relaydesk.signals.frustration import CONTEXT_WEIGHTS, frustration
@@ -115,3 +117,22 @@ def test_bootstrap_interval_brackets_the_estimate() -> None:
 def test_nested_cv_with_one_dialogue_falls_back_to_the_rules() -> None:
     parts = turn_arrays(examples([Dialogue(0, GOING_BADLY)]))
     assert np.array_equal(recipe_nested_cv(parts, seed=1), parts[0])
+
+
+def test_train_and_test_files_fit_on_one_and_score_the_other() -> None:
+    fitted, tested = examples(_dialogues(12)), examples(_dialogues(9))
+    rows = {r.method: r for r in train_test_rows(fitted, tested, ("a.txt", "b.txt"), 1, True)}
+    recipe = next(r for m, r in rows.items() if m.startswith("runtime recipe, learned part"))
+    assert recipe.dataset == "USS b.txt"
+    assert recipe.split == "test (trained on a.txt)"
+    assert recipe.n == len(tested)
+    assert recipe.metrics["ci95_low"] <= recipe.metrics["auc"] <= recipe.metrics["ci95_high"]
+    assert {"VADER negativity alone", "rules alone (hand weights)", "frustration score"} <= set(
+        rows
+    )
+    # The test file's labels are only scored: flipped, the recipe's AUC mirrors.
+    flipped = [(i, t, not label) for i, t, label in tested]
+    again = train_test_rows(fitted, flipped, ("a.txt", "b.txt"), 1, True)
+    assert again[-1].metrics["auc"] == pytest.approx(1 - recipe.metrics["auc"])
+    (wide,) = learned_train_test_rows(fitted, tested, ("a.txt", "b.txt"), 1)
+    assert wide.n == len(tested)

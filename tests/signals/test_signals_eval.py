@@ -120,6 +120,17 @@ def test_satisfaction_on_hand_made_data(data_dir: Path) -> None:
     assert rows[("USS MultiWOZ", "all", "frustration score")]["auc"] == 1.0
 
 
+def test_satisfaction_train_test_files(data_dir: Path) -> None:
+    mwoz = str(data_dir / MWOZ)
+    result = runner.invoke(eval_app, ["satisfaction", "--train", mwoz, "--test", mwoz, "--json"])
+    assert result.exit_code == 0, result.output
+    splits = {split for _, split, _ in _rows(result.stdout)}
+    assert splits == {"test (trained on MWOZ.txt)"}
+    lonely = runner.invoke(eval_app, ["satisfaction", "--train", mwoz])
+    assert lonely.exit_code != 0
+    assert "--train and --test go together" in lonely.output
+
+
 @pytest.mark.parametrize("command", ["handoff", "satisfaction"])
 def test_missing_data_exits_2_with_a_message(tmp_path: Path, command: str) -> None:
     result = runner.invoke(eval_app, [command, "--data-dir", str(tmp_path / "nowhere")])

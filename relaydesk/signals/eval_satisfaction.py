@@ -303,14 +303,29 @@ def runtime_rows(data: Examples, split: str, seed: int, quiet: bool) -> list[Row
 
 def held_out_half(parts: Parts, dev: npt.NDArray[np.bool_], seed: int) -> Row:
     """The recipe with its learned part (and ``C``) fitted on the dev half only, scored on the
-    test half, with a bootstrap interval: the held-out figure the shipped constants, fitted on
-    every dialogue, can no longer give."""
-    train, test = _subset(parts, dev), _subset(parts, ~dev)
+    test half: the held-out figure the shipped constants, fitted on every dialogue, can no
+    longer give."""
+    return _fitted_recipe_row(_subset(parts, dev), _subset(parts, ~dev), "test", "dev",
+                              ", held out", seed)  # fmt: skip
+
+
+def _fitted_recipe_row(
+    train: Parts,
+    test: Parts,
+    split: str,
+    fitted_on: str,
+    suffix: str,
+    seed: int,
+    dataset: str = "USS MultiWOZ",
+) -> Row:
+    """The runtime recipe with its learned part (and ``C``, by grouped CV) fitted on ``train``,
+    scored on ``test``, with a 95% bootstrap interval over ``test``'s dialogues."""
+    rules, x, has, y, groups = test
     c = choose_context_c(train, seed)
-    scores = runtime_like(test[0], test[1], test[2], fit_context(train[1], train[3], train[2], c))
-    row = _row("test", f"runtime recipe, learned part fitted on dev (C={c:g}), held out",
-               test[3].tolist(), scores.tolist())  # fmt: skip
-    low, high = bootstrap_ci(scores, test[3], test[4], seed)
+    scores = runtime_like(rules, x, has, fit_context(train[1], train[3], train[2], c))
+    row = _row(split, f"runtime recipe, learned part fitted on {fitted_on} (C={c:g}){suffix}",
+               y.tolist(), scores.tolist(), dataset)  # fmt: skip
+    low, high = bootstrap_ci(scores, y, groups, seed)
     row.metrics.update({"ci95_low": low, "ci95_high": high})
     return row
 
@@ -321,18 +336,12 @@ def train_test_rows(
     """The recipe with its learned part (and ``C``, by grouped CV) fitted on one file's turns
     and scored on another's, with a bootstrap interval; beside it, on the same turns, VADER,
     the rules and the shipped score."""
-    train_parts, (rules, x, has, y, groups) = turn_arrays(fitted), turn_arrays(tested)
-    c = choose_context_c(train_parts, seed)
-    _, x_train, has_train, y_train, _ = train_parts
-    recipe = runtime_like(rules, x, has, fit_context(x_train, y_train, has_train, c))
+    test_parts = turn_arrays(tested)
+    dataset, split = f"USS {names[1]}", f"test (trained on {names[0]})"
+    row = _fitted_recipe_row(turn_arrays(fitted), test_parts, split, "--train", "", seed, dataset)
     with progress(quiet) as bar:
         scored = [frustration(t).score for _, t, _ in tracked(bar, tested, "frustration per turn")]
-    dataset, split = f"USS {names[1]}", f"test (trained on {names[0]})"
-    labels = y.tolist()
-    row = _row(split, f"runtime recipe, learned part fitted on --train (C={c:g})", labels,
-               recipe.tolist(), dataset)  # fmt: skip
-    low, high = bootstrap_ci(recipe, y, groups, seed)
-    row.metrics.update({"ci95_low": low, "ci95_high": high})
+    rules, labels = test_parts[0], test_parts[3].tolist()
     vader = [negativity(t.text) for _, t, _ in tested]
     return [
         _row(split, "VADER negativity alone", labels, vader, dataset),

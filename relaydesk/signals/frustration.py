@@ -39,6 +39,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from relaydesk.conversations.models import Source
 from relaydesk.conversations.turn import HistoryEntry, Turn
 from relaydesk.signals.normalise import normalise
+from relaydesk.signals.prefilter import guarded
 from relaydesk.signals.repeat import LOOK_BACK, repeat_ask, similarity
 from relaydesk.signals.types import FrustrationSignal
 
@@ -46,7 +47,7 @@ FIRES_AT = 0.5
 TREND_WINDOW = 5  # customer messages the trend looks back over
 VADER_CHARS = 1000  # VADER's cost grows with length; sentiment is read from the first 1000
 
-ANGRY = re.compile(
+ANGRY = guarded(
     r"\b(?:ridiculous|useless|terrible|awful|worst|angry|furious|unacceptable|scam|fed up|"
     r"sick of|pathetic|joke|disgusted|disgusting|outrageous|incompetent|hopeless|waste of|"
     r"nobody|no one (?:helps|answers|cares)|fraud|rubbish|garbage|horrible|appalling|shocking|"
@@ -54,24 +55,26 @@ ANGRY = re.compile(
     r"never again|lost patience|confus\w*|stupid|dumb|idiot\w*|not helpful|not helping|"
     r"unhelpful|doesn't help|does not help|making no sense|makes no sense)\b"
 )
-PROFANITY = re.compile(
+PROFANITY = guarded(
     r"\b(?:fuck\w*|shit\w*|damn\w*|goddamn|crap\w*|hell|wtf|bs|bullshit|bloody|effing|"
     r"freaking|frigging|sucks?|piss\w*|ass|arse|bastard\w*|fudge off)\b"
 )
-AGAIN = re.compile(
+AGAIN = guarded(
     r"\b(?:(?:second|third|fourth|fifth|\d+(?:st|nd|rd|th)) time|again|still (?:no|not|waiting|"
     r"nothing|haven't|have not|don't)|already (?:told|said|asked|explained|gave|sent)|"
     r"how many times|keep (?:asking|telling|saying)|i said|as i said|like i said|i told you|"
     r"i asked|repeat(?:ing)? myself|over and over|for days|for weeks|yet again)\b"
 )
-PUSHBACK = re.compile(
-    r"^(?:no|nope|nah|wrong|not)\b|\b(?:are you (?:sure|certain)|that's not|that is not|"
+# Two parts, so the second can be prefiltered: "no" is too short to test for.
+PUSHBACK_START = re.compile(r"^(?:no|nope|nah|wrong|not)\b")
+PUSHBACK = guarded(
+    r"\b(?:are you (?:sure|certain)|that's not|that is not|"
     r"not what i|that won't|that will not|doesn't work|does not work|didn't work|try again|"
     r"check again|look again|you (?:didn't|did not|don't|do not) (?:understand|get|listen)|"
     r"i (?:really|do|did) (?:need|want|say|mean)|please check|start (?:over|from the beginning)|"
     r"let me clarify|to clarify|instead|any other|other options?)\b"
 )
-AI_FAILED = re.compile(
+AI_FAILED = guarded(
     r"\b(?:sorry|apologi[sz]e|unfortunately|afraid|unable|can't|cannot|could not|couldn't|"
     r"no (?:results?|matches|match|availability|trains?|hotels?|options?|information|answer|"
     r"record)|there (?:are|is|were|was) no|not (?:available|find|found|able|sure|possible)|"
@@ -80,23 +83,23 @@ AI_FAILED = re.compile(
     r"doesn't (?:offer|have)|does not (?:offer|have))\b"
 )
 AI_ASKS = re.compile(r"\?\s*$|\b(?:what|which|when|could you|can you|would you|do you)\b.*\?")
-APOLOGY = re.compile(r"\b(?:sorry|apologi[sz]e|apologies|unfortunately|afraid|regret)\b")
+APOLOGY = guarded(r"\b(?:sorry|apologi[sz]e|apologies|unfortunately|afraid|regret)\b")
 STARTS_NO = re.compile(r"^(?:no|nope|nah|not)\b")
-CHECKS = re.compile(
+CHECKS = guarded(
     r"\b(?:are you (?:quite |absolutely |really )?(?:sure|certain|positive)|(?:check|try|look) "
     r"again|double[- ]?check|there must be|must be (?:something|some)|is there nothing|"
     r"nothing at all|none at all|anything at all|(?:can|could) you (?:please )?check)\b"
 )
-CORRECTS = re.compile(
+CORRECTS = guarded(
     r"\b(?:i said|i told you|as i said|i meant|i mean|i asked for|i already|i specifically|"
     r"actually|instead|not what|that's not|that is not|wrong|didn't ask|did not ask|rather than|"
     r"but i (?:need|want|said|asked))\b"
 )
-THANKS = re.compile(
+THANKS = guarded(
     r"\b(?:thanks?|thank you|great|perfect|wonderful|excellent|awesome|that'?s all|bye|goodbye|"
     r"sounds good|that works|lovely)\b"
 )
-OFFERS_MORE = re.compile(r"\b(?:anything else|something else|else i can|else can i)\b")
+OFFERS_MORE = guarded(r"\b(?:anything else|something else|else i can|else can i)\b")
 CONTEXT = "conversation going badly"
 CONTEXT_EVIDENCE_AT = 0.05  # below this the learned part adds to the score but is not named
 STREAK = 3  # AI replies in a row the failure streak counts up to
@@ -205,7 +208,7 @@ def _message_features(text: str) -> tuple[tuple[str, float], ...]:
     for name, spans in zip(("angry words", "profanity", "asked again"), _fired(text), strict=True):
         if spans:
             found[name] = min(1.0, 0.7 + 0.3 * (len(spans) - 1))
-    if PUSHBACK.search(words):
+    if PUSHBACK_START.match(words) or PUSHBACK.search(words):
         found["pushback"] = 1.0
     for name in _shouting(text):
         found[name] = 1.0

@@ -17,6 +17,8 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
+from rapidfuzz.distance import OSA
+
 # Messages longer than this are read at their head and tail: asks sit at either end of an email.
 HEAD, TAIL = 3000, 1000
 
@@ -95,20 +97,9 @@ class Normalised:
 
 
 def _edit_distance(a: str, b: str, limit: int) -> int:
-    """Optimal string alignment distance (a swap of neighbours is one edit), capped past limit."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, char_b in enumerate(b, 1):
-            cost = 0 if char_a == char_b else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return previous[-1]
+    """Optimal string alignment distance (a swap of neighbours is one edit); past ``limit``
+    only "more than the limit" matters, so rapidfuzz stops there (``limit + 1``)."""
+    return OSA.distance(a, b, score_cutoff=limit)
 
 
 def _deletes(word: str) -> set[str]:
@@ -154,7 +145,10 @@ def _unglue(word: str) -> list[str]:
 @lru_cache(maxsize=16384)
 def _canonical(raw: str) -> tuple[str, ...]:
     """One token as canonical words: stretched letters squeezed to two, else to one."""
-    for word in dict.fromkeys((raw, _STRETCH.sub(r"\1\1", raw), _STRETCH.sub(r"\1", raw))):
+    squeezed = _STRETCH.sub(r"\1\1", raw)
+    # No letter three times running (nearly every word): both squeezes leave it as it is.
+    forms = (raw,) if squeezed == raw else (raw, squeezed, _STRETCH.sub(r"\1", raw))
+    for word in dict.fromkeys(forms):
         if word in SLANG:
             return tuple(SLANG[word].split())
         if "'" in word:
@@ -213,13 +207,23 @@ def _normalise(text: str) -> Normalised:
     breaks: set[int] = set()
     position = 0
     for match in _TOKEN.finditer(lowered):
-        if not match.group(0)[0].isalnum():
+        raw = match.group()
+        if not raw[0].isalnum():
             breaks.add(position)
             continue
-        for word in _canonical(match.group(0)):
+        canonical = _canonical(raw)
+        if len(canonical) == 1:  # nearly every token: one word, no inner loop
+            word = canonical[0]
             words.append(word)
             starts.append(position)
             spans.append(match.span())
+            position += len(word) + 1
+            continue
+        span = match.span()
+        for word in canonical:
+            words.append(word)
+            starts.append(position)
+            spans.append(span)
             position += len(word) + 1
     words = _correct_short(words)
     return Normalised(source, " ".join(words), tuple(starts), tuple(spans), frozenset(breaks))

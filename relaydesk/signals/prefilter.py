@@ -14,6 +14,7 @@ optional parts, case-insensitive flags) simply adds no clause.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 # The regex parser's own syntax tree (CPython's; ``sre_parse`` before 3.11): untyped.
 from re import _constants as sre  # type: ignore[attr-defined]
@@ -88,3 +89,23 @@ def _branch(alternatives: list[Any]) -> list[Clause]:
         # The clause whose shortest substring is longest is the rarest in ordinary text.
         chosen.append(max(clauses, key=lambda c: (min(map(len, c)), -len(c))))
     return [frozenset().union(*chosen)]
+
+
+class Guarded:
+    """A compiled pattern behind its prefilter: ``search`` and ``finditer`` give exactly the
+    pattern's results, without scanning a text that lacks a required substring."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        # Cheapest test first: ``passes`` stops at the first clause the text lacks.
+        self.clauses = tuple(sorted(required(pattern.pattern), key=len))
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.pattern.search(text) if passes(self.clauses, text) else None
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        return self.pattern.finditer(text) if passes(self.clauses, text) else iter(())
+
+
+def guarded(source: str) -> Guarded:
+    return Guarded(re.compile(source))

@@ -17,7 +17,6 @@ dense retrieval was off, or under another model) is embedded again, at most
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
@@ -48,15 +47,26 @@ STOPWORDS = frozenset(
     "hello hey thanks thank yes no not any some all have has had get got about from by as "
     "im i'm i've i'd you're it's that's there's".split()
 )
-_SUFFIX = re.compile(r"(?:ing|ed|es|s)$")
+# Stripped from words of five letters or more; longest first, so "es" goes before "s".
+_SUFFIXES = ("ing", "ed", "es", "s")
 
 
 @lru_cache(maxsize=4096)
 def content_words(text: str) -> frozenset[str]:
     words = _leading_words(text)
     return frozenset(
-        _SUFFIX.sub("", w) if len(w) > 4 else w for w in words if w not in STOPWORDS and len(w) > 1
+        stem(w) if len(w) > 4 else w for w in words if w not in STOPWORDS and len(w) > 1
     )
+
+
+def stem(word: str) -> str:
+    """The word without its first suffix in ``_SUFFIXES`` (a light stemmer: "refunds",
+    "refunded" and "refunding" all read "refund"). String tests, not a regex: an email has
+    hundreds of words."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
 
 
 def _leading_words(text: str) -> list[str]:

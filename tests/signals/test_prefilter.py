@@ -1,12 +1,15 @@
 """The prefilter only ever skips patterns that could not match: checked on strings drawn from
-every shipped ask pattern itself."""
+every shipped ask and frustration pattern itself."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from relaydesk.signals import frustration
 from relaydesk.signals.ask_patterns import (
     HUMAN_PATTERNS,
     LEGAL_PATTERNS,
@@ -14,10 +17,11 @@ from relaydesk.signals.ask_patterns import (
     URGENCY_PATTERNS,
     Pattern,
 )
-from relaydesk.signals.prefilter import passes, required
+from relaydesk.signals.prefilter import Guarded, guarded, passes, required
 from relaydesk.signals.requests import requests
 
 PATTERNS = (*HUMAN_PATTERNS, *MANAGER_PATTERNS, *LEGAL_PATTERNS, *URGENCY_PATTERNS)
+GUARDED = {name: v for name, v in vars(frustration).items() if isinstance(v, Guarded)}
 
 
 def test_literals_alternations_and_repeats() -> None:
@@ -76,3 +80,32 @@ def test_a_long_message_without_the_words_is_read_the_same() -> None:
     assert found.human.value
     assert "speak to a real person" in " ".join(found.human.evidence)
     assert not requests(email).human.value
+
+
+def test_frustration_words_are_prefiltered() -> None:
+    # The patterns an email is scanned with are guarded (the ones that cannot be read short).
+    assert {"ANGRY", "AGAIN", "PUSHBACK", "CHECKS", "CORRECTS", "THANKS"} <= set(GUARDED)
+    assert all(GUARDED[name].clauses for name in ("ANGRY", "AGAIN", "PUSHBACK", "THANKS"))
+
+
+def test_a_guarded_pattern_finds_what_the_pattern_finds() -> None:
+    source = r"\b(?:lawyer|attorney)s?\b"
+    plain, guard = re.compile(source), guarded(source)
+    for text in ("my lawyers will call", "no lawyer", "nothing legal here", "attorneys, attorney"):
+        assert [m.span() for m in guard.finditer(text)] == [m.span() for m in plain.finditer(text)]
+        assert bool(guard.search(text)) == bool(plain.search(text))
+    assert guard.search("a law yer") is None
+
+
+@pytest.mark.parametrize("name", sorted(GUARDED))
+@settings(
+    max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(data=st.data())
+def test_any_text_a_frustration_pattern_matches_passes_its_prefilter(
+    name: str, data: st.DataObject
+) -> None:
+    pattern = GUARDED[name]
+    text = data.draw(st.from_regex(pattern.pattern, fullmatch=False))
+    assert pattern.pattern.search(text)
+    assert pattern.search(text)

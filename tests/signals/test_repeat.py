@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
 from factories import turn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from relaydesk.conversations.models import Source
-from relaydesk.signals.repeat import SEMANTIC_ASKS, repeat_ask, similarity
+from relaydesk.signals.repeat import SEMANTIC_ASKS, repeat_ask, similarity, stem
 
 ASK = "how long do refunds take to arrive"
 ANSWER = "Refunds take 5-10 business days."
@@ -69,3 +72,16 @@ def test_only_the_newest_asks_are_compared_by_meaning() -> None:
     newest = [f"question number {i} about topic{i}" for i in reversed(range(3, SEMANTIC_ASKS + 3))]
     assert compared == newest
     assert found.count == SEMANTIC_ASKS
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(word=st.text(alphabet="abdeginrsu'", max_size=10))
+def test_stem_strips_what_the_suffix_regex_would(word: str) -> None:
+    # The regex it replaced on the hot path: the leftmost suffix match that ends the word.
+    assert stem(word) == re.sub(r"(?:ing|ed|es|s)$", "", word)
+
+
+def test_stem_reads_a_word_family_as_one() -> None:
+    assert {stem(w) for w in ("refunds", "refunded", "refunding")} == {"refund"}
+    assert stem("charges") == "charg"
+    assert stem("class") == "clas"

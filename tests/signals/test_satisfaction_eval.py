@@ -6,10 +6,13 @@ import numpy as np
 import pytest
 
 from relaydesk.conversations.models import Source
+from relaydesk.signals import eval_satisfaction
 from relaydesk.signals.eval_data import Dialogue, Utterance
 from relaydesk.signals.eval_satisfaction import (
     Examples,
+    Parts,
     bootstrap_ci,
+    cross_fitted_half,
     examples,
     fit_constants,
     fit_context,
@@ -101,6 +104,39 @@ def test_the_held_out_row_is_fitted_on_dev_and_scores_only_the_test_half() -> No
     rules, x, has, y, groups = parts
     flipped = held_out_half((rules, x, has, np.where(dev, y, ~y), groups), dev, seed=1)
     assert flipped.metrics["auc"] == pytest.approx(1 - row.metrics["auc"])
+
+
+def test_the_cross_fitted_row_scores_the_test_half_with_models_that_never_saw_a_turn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data: Examples = examples(_dialogues(20))
+    parts = turn_arrays(data)
+    dev = parts[4] % 2 == 0
+    fitted_on: list[set[int]] = []
+
+    def spy(fit: Parts, seed: int) -> float:
+        fitted_on.append(set(fit[4].tolist()))
+        return 1.0
+
+    monkeypatch.setattr(eval_satisfaction, "choose_context_c", spy)
+    row = cross_fitted_half(parts, dev, seed=1)
+    assert row.split == "test"
+    assert row.n == int((~dev).sum())
+    assert "dev + the other 4 of 5 test folds" in row.method
+    assert row.metrics["ci95_low"] <= row.metrics["auc"] <= row.metrics["ci95_high"]
+    # Five fits, each on every dev dialogue; each test dialogue is left out of exactly one fit,
+    # the one whose model scores it.
+    dev_ids = set(parts[4][dev].tolist())
+    test_ids = set(parts[4][~dev].tolist())
+    assert len(fitted_on) == 5
+    assert all(dev_ids <= ids for ids in fitted_on)
+    assert all(sum(i not in ids for ids in fitted_on) == 1 for i in test_ids)
+
+
+def test_cross_fitting_needs_two_test_dialogues() -> None:
+    parts = turn_arrays(examples(_dialogues(2)))
+    with pytest.raises(ValueError, match="two dialogues"):
+        cross_fitted_half(parts, parts[4] % 2 == 0, seed=1)
 
 
 def test_bootstrap_interval_brackets_the_estimate() -> None:

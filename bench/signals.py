@@ -12,7 +12,8 @@ per message and training time.
                memoised embedder, by meaning; amount, keywords and the classifier),
                on chat-length messages (N) and email-length ones (N / 5, 2,000-4,000
                characters), each after 8 earlier messages (``bench/signals_detect.py``): with
-               n-grams only; with the embedder, and the same without the embedder's own time;
+               n-grams only; with the embedder (also by message length in tokens), and the same
+               without the embedder's own time;
                then retrieval's embedding of the same message through the shared memo
                (``memoised``), which the path does next. Requirement: p99 < 5 ms.
 3. training    the demo's categories file, from nothing (requirement: < 2 s); and 10,000
@@ -177,7 +178,9 @@ def _signal_set(sample: list[Turn], embedder: Embedder | None) -> dict[str, Figu
     rows: dict[str, tuple[list[float], list[float]]] = {
         name: ([], []) for name in ("with_embedder", "without_embedder", "retrieval_memo_hit")
     }
+    count = getattr(embedder, "memo_key", None)
     for turn in sample:
+        tokens = len(count(turn.text)) if count is not None else 0
         timed.wall_ms = timed.cpu_ms = 0.0
         wall, cpu = time.perf_counter(), time.thread_time()
         detect_signals(
@@ -186,6 +189,11 @@ def _signal_set(sample: list[Turn], embedder: Embedder | None) -> dict[str, Figu
         spent_cpu, spent = (time.thread_time() - cpu) * 1000, (time.perf_counter() - wall) * 1000
         rows["with_embedder"][0].append(spent)
         rows["with_embedder"][1].append(spent_cpu)
+        for low, high in TOKEN_BUCKETS if count is not None else ():
+            if low <= tokens <= high:  # the model's cost follows the message's length
+                bucket = rows.setdefault(f"with_embedder_{low}-{high}_tokens", ([], []))
+                bucket[0].append(spent)
+                bucket[1].append(spent_cpu)
         rows["without_embedder"][0].append(spent - timed.wall_ms)
         rows["without_embedder"][1].append(spent_cpu - timed.cpu_ms)
         wall, cpu = time.perf_counter(), time.thread_time()

@@ -211,16 +211,8 @@ def _normalise(text: str) -> Normalised:
         if not raw[0].isalnum():
             breaks.add(position)
             continue
-        canonical = _canonical(raw)
-        if len(canonical) == 1:  # nearly every token: one word, no inner loop
-            word = canonical[0]
-            words.append(word)
-            starts.append(position)
-            spans.append(match.span())
-            position += len(word) + 1
-            continue
         span = match.span()
-        for word in canonical:
+        for word in _canonical(raw):
             words.append(word)
             starts.append(position)
             spans.append(span)

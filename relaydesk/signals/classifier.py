@@ -192,6 +192,7 @@ def train_classifier(
         labels.append(label)
     vectors = embedder.embed(texts) if embedder is not None else None
     strata = [taxonomy.category_of(label) for label in labels]
+    options = options or TrainingOptions(flag_misclassified=taxonomy.flag_misclassified)
     model = train_linear_model(texts, labels, vectors, options, strata)
     return CategoryClassifier(taxonomy, model, embedder)
 

@@ -21,7 +21,6 @@ from relaydesk.signals.cache import CachedEmbedder
 from relaydesk.signals.intent_data import Examples
 from relaydesk.signals.model import LinearModel, TrainingOptions, train_linear_model
 from relaydesk.signals.scope import Mahalanobis, nearest_similarity
-from relaydesk.signals.taxonomy import OUT_OF_SCOPE
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -148,10 +147,8 @@ def predict(
 ) -> Predictions:
     found = model.score(texts, vectors)
     probabilities, similarity = found.probabilities, found.similarity
-    keep = [i for i, label in enumerate(model.labels) if label != OUT_OF_SCOPE]
-    best = np.asarray(keep)[probabilities[:, keep].argmax(axis=1)]
     return Predictions(
-        labels=[model.labels[i] for i in best],
+        labels=[str(label) for label in model.in_scope_best(probabilities)],
         scope=model.scope_scores(probabilities, similarity),
         model=model,
         max_in_scope=model.in_scope_max(probabilities),

@@ -34,6 +34,9 @@ class Taxonomy:
     intents: tuple[Intent, ...]
     out_of_scope: tuple[str, ...] = ()
     oos_threshold: float = 0.5
+    # Out-of-scope questions come from the company's own domain: the score also learns to flag
+    # messages the classifier would get wrong (``TrainingOptions.flag_misclassified``).
+    flag_misclassified: bool = False
     categories: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -52,6 +55,8 @@ class Taxonomy:
             "intents": [[i.name, i.category, list(i.examples)] for i in self.intents],
             "out_of_scope": list(self.out_of_scope),
         }
+        if self.flag_misclassified:  # only when set, so existing caches stay valid
+            content["flag_misclassified"] = True
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
     def labelled(self) -> tuple[list[str], list[str]]:
@@ -101,7 +106,14 @@ def taxonomy_from_mapping(raw: dict[str, Any]) -> Taxonomy:
         intents=tuple(intents),
         out_of_scope=_strings(scope.get("examples"), "out_of_scope"),
         oos_threshold=float(scope.get("threshold", 0.5)),
+        flag_misclassified=_flag(scope.get("flag_misclassified", False)),
     )
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"out_of_scope.flag_misclassified: expected true or false, not {value!r}")
+    return value
 
 
 def load_taxonomy(path: Path) -> Taxonomy:

@@ -213,3 +213,23 @@ def test_the_demo_file_trains_and_keeps_the_policy_categories() -> None:
     trained = train_classifier(taxonomy, None)
     assert trained.classify("Please delete my account").category.name == "account_closure"
     assert trained.classify("Who won the football game last night?").out_of_scope.value
+
+
+def test_the_categories_file_can_ask_to_flag_misclassified_messages(tmp_path: Path) -> None:
+    body = (
+        "categories:\n  - name: orders\n    examples: [where is my order, track my parcel]\n"
+        "  - name: refunds\n    examples: [refund my money, where is my refund]\n"
+        "out_of_scope:\n  examples: [tell me a joke]\n"
+    )
+    path = tmp_path / "categories.yaml"
+    path.write_text(body, encoding="utf-8")
+    plain = load_taxonomy(path)
+    path.write_text(body + "  flag_misclassified: true\n", encoding="utf-8")
+    flagged = load_taxonomy(path)
+    assert (plain.flag_misclassified, flagged.flag_misclassified) == (False, True)
+    # Switching it retrains: the cached model's key changes.
+    assert plain.fingerprint() != flagged.fingerprint()
+    assert train_classifier(flagged, None).classify("where is my order").category.name == "orders"
+    path.write_text(body + "  flag_misclassified: sometimes\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="expected true or false"):
+        load_taxonomy(path)

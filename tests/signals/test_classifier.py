@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from relaydesk.signals.classifier import (
     train_classifier,
 )
 from relaydesk.signals.persist import load_model, model_path, save_model
-from relaydesk.signals.taxonomy import Intent, Taxonomy, load_taxonomy
+from relaydesk.signals.taxonomy import OUT_OF_SCOPE, Intent, Taxonomy, load_taxonomy
 
 FIXTURE = """\
 # a tiny shop
@@ -233,3 +234,19 @@ def test_the_categories_file_can_ask_to_flag_misclassified_messages(tmp_path: Pa
     path.write_text(body + "  flag_misclassified: sometimes\n", encoding="utf-8")
     with pytest.raises(ValueError, match="expected true or false"):
         load_taxonomy(path)
+
+
+def test_closeness_tells_same_domain_out_of_scope_examples_from_other_domains(
+    categories_file: Path,
+) -> None:
+    taxonomy = load_taxonomy(categories_file)
+    far = train_classifier(taxonomy, WordHashEmbedder())
+    assert far.out_of_scope_closeness() == 0.0  # football, films, capitals: nothing like an intent
+    texts, labels = taxonomy.labelled()
+    in_scope = [text for text, label in zip(texts, labels, strict=True) if label != OUT_OF_SCOPE]
+    # "Not ours" questions worded like the intents' own examples: every one is close.
+    near = replace(taxonomy, out_of_scope=tuple(f"{text} please" for text in in_scope[:3]))
+    assert train_classifier(near, WordHashEmbedder()).out_of_scope_closeness() == 1.0
+    assert (
+        train_classifier(replace(taxonomy, out_of_scope=()), None).out_of_scope_closeness() is None
+    )

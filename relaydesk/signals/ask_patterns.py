@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from relaydesk.signals.prefilter import required
+from relaydesk.signals.prefilter import cheapest_first
 
 FIRES_AT = 0.5
 DIRECT, REJECTION, CUE = 0.95, 0.8, 0.4
@@ -46,10 +46,8 @@ def _p(
 ) -> Pattern:
     before = re.compile(r"\b(?:" + unless + r")\W*$") if unless else None
     regex, scan = re.compile(r"\b(?:" + source + r")\b"), re.compile(r"(?:" + source + r")\b")
-    # Cheapest test first: ``passes`` stops at the first clause the text lacks.
-    clauses = sorted(required(source), key=len)
     return Pattern(regex, scan, weight, negatable, before, ends_clause, whole_clause,
-                   tuple(clauses))  # fmt: skip
+                   cheapest_first(source))  # fmt: skip
 
 
 _DET = r"(?:(?:a|an|the|your|some|one|one of your|any|a few|somebody|an other)\s+)?"

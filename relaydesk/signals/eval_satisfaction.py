@@ -202,28 +202,39 @@ def _subset(parts: Parts, kept: npt.NDArray[np.bool_]) -> Parts:
 
 def recipe_nested_cv(parts: Parts, seed: int) -> FloatArray:
     """Grouped CV over the given turns, ``C`` chosen by a nested grouped CV in each training set."""
+    return _grouped_recipe(parts, seed, _nested_c(parts, seed))
+
+
+def _nested_c(parts: Parts, seed: int) -> Callable[[npt.NDArray[np.intp]], float]:
+    """``C`` for a fold: chosen by grouped CV on that fold's training rows alone."""
 
     def nested_c(train: npt.NDArray[np.intp]) -> float:
         mask = np.zeros(len(parts[3]), dtype=bool)
         mask[train] = True
         return choose_context_c(_subset(parts, mask), seed)
 
-    return _grouped_recipe(parts, seed, nested_c)
+    return nested_c
 
 
 def _grouped_recipe(
-    parts: Parts, seed: int, c_for: Callable[[npt.NDArray[np.intp]], float]
+    parts: Parts,
+    seed: int,
+    c_for: Callable[[npt.NDArray[np.intp]], float],
+    always: npt.NDArray[np.bool_] | None = None,
 ) -> FloatArray:
     """Folds hold whole dialogues; each held-out fold is scored by the recipe fitted on the
-    rest with ``c_for(training rows)``."""
+    rest with ``c_for(training rows)``. Rows in ``always`` are never held out, only fitted on
+    (their scores stay the rules')."""
     rules, x, has, y, groups = parts
     scores = rules.copy()
-    folds = min(FOLDS, len(set(groups.tolist())))
+    pool = np.flatnonzero(~always) if always is not None else np.arange(len(y))
+    fixed = np.flatnonzero(always) if always is not None else pool[:0]
+    folds = min(FOLDS, len(set(groups[pool].tolist())))
     if folds < 2:
         return scores
-    for train, held in GroupKFold(n_splits=folds, shuffle=True, random_state=seed).split(
-        x, y, groups
-    ):
+    splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for train_at, held_at in splitter.split(pool, y[pool], groups[pool]):
+        train, held = np.sort(np.concatenate([fixed, pool[train_at]])), pool[held_at]
         fitted = fit_context(x[train], y[train], has[train], c_for(train))
         scores[held] = runtime_like(rules[held], x[held], has[held], fitted)
     return scores
@@ -315,21 +326,12 @@ def cross_fitted_half(parts: Parts, dev: npt.NDArray[np.bool_], seed: int) -> Ro
     the dev half plus the test half's other folds (``C`` by grouped CV there): held out like
     ``held_out_half``, on the turns no rule was written from, but fitted on about twice the
     turns, as the shipped constants are on every dialogue."""
-    rules, x, has, y, groups = parts
+    _, _, _, y, groups = parts
     test = np.flatnonzero(~dev)
-    scores = np.full(len(y), np.nan)
     folds = min(FOLDS, len(set(groups[test].tolist())))
     if folds < 2:
         raise ValueError("the test half needs at least two dialogues to cross-fit")
-    splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for train, held in splitter.split(test, y[test], groups[test]):
-        fitting = dev.copy()
-        fitting[test[train]] = True
-        fit_parts = _subset(parts, fitting)
-        c = choose_context_c(fit_parts, seed)
-        fitted = fit_context(fit_parts[1], fit_parts[3], fit_parts[2], c)
-        rows = test[held]
-        scores[rows] = runtime_like(rules[rows], x[rows], has[rows], fitted)
+    scores = _grouped_recipe(parts, seed, _nested_c(parts, seed), always=dev)
     kept = scores[test]
     row = _row("test", f"runtime recipe, learned part fitted on dev + the other {folds - 1} "
                f"of {folds} test folds, held out", y[test].tolist(), kept.tolist())  # fmt: skip

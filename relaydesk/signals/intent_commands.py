@@ -57,7 +57,7 @@ Seed = Annotated[int, typer.Option(help="Seed for sampling, folds and the solver
 Folds = Annotated[int, typer.Option(help="Cross-validation folds.", min=2)]
 
 
-def _files(
+def dataset_files(
     data_dir: Path, train: Path | None, test: Path | None, train_name: str, test_name: str
 ) -> tuple[Path, Path]:
     return train or data_dir / train_name, test or data_dir / test_name
@@ -79,7 +79,7 @@ def banking77(
     vote). Test measured 2026-12-04: 93.83% full / 84.5% 10-shot with the linear model alone,
     94.38% / 85.2% with the vote; the vote's k and temperature were chosen on a held-out fifth
     of train, its weight out of fold."""
-    train_file, test_file = _files(
+    train_file, test_file = dataset_files(
         data_dir, train, test, "banking77/train.csv", "banking77/test.csv"
     )
     try:

@@ -127,17 +127,21 @@ class LinearModel:
         result: FloatArray = probabilities[:, self.labels.index(OUT_OF_SCOPE)]
         return result
 
+    @cached_property
+    def in_scope_columns(self) -> npt.NDArray[np.intp]:
+        """The columns of ``labels`` that are intents (not out of scope)."""
+        return np.flatnonzero(np.asarray(self.labels) != OUT_OF_SCOPE)
+
     def in_scope_best(self, probabilities: FloatArray) -> npt.NDArray[np.str_]:
         """The most probable in-scope label of each row."""
-        keep = [i for i, label in enumerate(self.labels) if label != OUT_OF_SCOPE]
+        keep = self.in_scope_columns
         result: npt.NDArray[np.str_] = np.asarray(self.labels)[
-            np.asarray(keep)[probabilities[:, keep].argmax(axis=1)]
+            keep[probabilities[:, keep].argmax(axis=1)]
         ]
         return result
 
     def in_scope_max(self, probabilities: FloatArray) -> FloatArray:
-        keep = [i for i, label in enumerate(self.labels) if label != OUT_OF_SCOPE]
-        result: FloatArray = probabilities[:, keep].max(axis=1)
+        result: FloatArray = probabilities[:, self.in_scope_columns].max(axis=1)
         return result
 
 

@@ -38,6 +38,12 @@ def required(source: str) -> tuple[Clause, ...]:
     return tuple(dict.fromkeys(_sequence(list(parsed))))
 
 
+def cheapest_first(source: str) -> tuple[Clause, ...]:
+    """``required(source)`` in the order to test it: ``passes`` stops at the first clause the
+    text lacks, and a clause of few substrings is the quickest to rule out."""
+    return tuple(sorted(required(source), key=len))
+
+
 def passes(clauses: tuple[Clause, ...], text: str) -> bool:
     """Could a pattern with these clauses match somewhere in ``text``?"""
     return all(any(part in text for part in clause) for clause in clauses)
@@ -97,8 +103,7 @@ class Guarded:
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
-        # Cheapest test first: ``passes`` stops at the first clause the text lacks.
-        self.clauses = tuple(sorted(required(pattern.pattern), key=len))
+        self.clauses = cheapest_first(pattern.pattern)
 
     def search(self, text: str) -> re.Match[str] | None:
         return self.pattern.search(text) if passes(self.clauses, text) else None

@@ -59,6 +59,7 @@ Folds = Annotated[int, typer.Option(help="Cross-validation folds.", min=2)]
 LARSON = "Larson et al. 2019, BERT"
 CLINC150_PUBLISHED = {"in_scope_accuracy": f"~96% {LARSON}", "oos_recall": f"~40% {LARSON}"}
 SCOPE_METRICS = ("in_scope_accuracy", "oos_recall", "oos_precision", "auroc")
+TARGET_IN_SCOPE = 0.95  # the issue's floor for in-scope accuracy on test
 
 
 def dataset_files(
@@ -181,7 +182,11 @@ def clinc150(
     out-of-scope probability view (both chosen on BANKING77 train / CLINC150 val), 79.2%
     out-of-scope recall at 94.98% in-scope accuracy; after, 82.7% at 95.02%. Training on
     train + val with the threshold from cross-fitted val (2026-12-05, docs/signals.md) gave
-    91.3% at 93.87%, under the floor, so the eval trains on train alone."""
+    91.3% at 93.87%, under the floor, so the eval trains on train alone.
+
+    Two diagnostic rows, read off test and labelled as not results, say what the scores
+    allow: the intent accuracy with nothing flagged, and the best recall any threshold keeping
+    95% in-scope accuracy reaches (83.3% for seed 0: under the target whatever the threshold)."""
     full = "clinc150_oos/data_full.json"  # one file holds every split
     train_file, test_file = dataset_files(data_dir, train, test, full, full)
     try:
@@ -197,12 +202,14 @@ def clinc150(
             training, [validation.texts, tested.texts], vectors, TrainingOptions(seed=seed), say
         )
     threshold = choose_threshold(val.scope, *_truth(val.labels, validation), floor)
-    found = scope_metrics(test_found.scope, *_truth(test_found.labels, tested), threshold)
-    default_cut = scope_metrics(test_found.scope, *_truth(test_found.labels, tested), 0.5)
+    truth = _truth(test_found.labels, tested)
+    found = scope_metrics(test_found.scope, *truth, threshold)
+    default_cut = scope_metrics(test_found.scope, *truth, 0.5)
     method = f"{method_name(embedder)}, threshold {threshold:.3f} from val"
     # AUROC does not depend on the threshold.
     at_half = {m: {"at_0.5": default_cut[m]} for m in SCOPE_METRICS if m != "auroc"}
     results = _scope_rows(method, len(tested), found, at_half)
+    results += _headroom_rows(method_name(embedder), test_found.scope, truth)
     results.append(
         Result(
             "clinc150",
@@ -264,6 +271,37 @@ def _scope_rows(
             (details or {}).get(metric, {}),
         )
         for metric in SCOPE_METRICS
+    ]
+
+
+def _headroom_rows(
+    method: str, scores: np.ndarray, truth: tuple[np.ndarray, np.ndarray]
+) -> list[Result]:
+    """Diagnostics read off test, not results: the intent accuracy with nothing flagged (what
+    there is to spend on flags before in-scope accuracy falls to 95%), and the best
+    out-of-scope recall that any threshold keeping 95% could reach, the threshold chosen on
+    test itself. When that bound is under the target, no way of choosing the threshold meets
+    it: the scores' ranking is the limit."""
+    correct, is_oos = truth
+    bound = choose_threshold(scores, correct, is_oos, TARGET_IN_SCOPE)
+    at_bound = scope_metrics(scores, correct, is_oos, bound)
+    nothing = float(correct[~is_oos].mean()) if (~is_oos).any() else 0.0
+    n = len(correct)
+    return [
+        Result(
+            "clinc150", "test", f"{method}, nothing flagged", n, "in_scope_accuracy", nothing, "—"
+        ),
+        Result(
+            "clinc150",
+            "test",
+            f"{method}, threshold read off test: the upper bound at "
+            f"{TARGET_IN_SCOPE:.0%} in-scope accuracy, not a result",
+            n,
+            "oos_recall",
+            at_bound["oos_recall"],
+            "—",
+            {"threshold": bound, "in_scope_accuracy": at_bound["in_scope_accuracy"]},
+        ),
     ]
 
 

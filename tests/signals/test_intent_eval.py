@@ -19,7 +19,13 @@ from relaydesk.signals.evaluation import (
     stratified_folds,
 )
 from relaydesk.signals.features import FeatureWeights
-from relaydesk.signals.intent_commands import banking77, clinc150, dstc11, hint3
+from relaydesk.signals.intent_commands import (
+    _headroom_rows,
+    banking77,
+    clinc150,
+    dstc11,
+    hint3,
+)
 from relaydesk.signals.intent_data import Examples
 from relaydesk.signals.model import TrainingOptions, train_linear_model
 from relaydesk.signals.scope import Mahalanobis
@@ -167,6 +173,25 @@ def test_clinc150_reports_out_of_scope_metrics(tmp_path: Path) -> None:
     }
     assert metrics["in_scope_accuracy"]["n"] == 20
     assert metrics["auroc"]["value"] > 0.5
+
+
+def test_the_headroom_bound_is_the_best_any_threshold_reaches() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        is_oos = rng.random(120) < 0.25
+        correct = ~is_oos & (rng.random(120) < 0.98)
+        scores = np.round(rng.random(120) + 0.4 * is_oos, 2)  # ties included
+        nothing, bound = _headroom_rows("m", scores, (correct, is_oos))
+        assert nothing.value == pytest.approx(correct[~is_oos].mean())
+        best = 0.0
+        for cut in [*np.unique(scores), np.inf]:
+            found = scope_metrics(scores, correct, is_oos, float(cut))
+            if found["in_scope_accuracy"] >= 0.95:
+                best = max(best, found["oos_recall"])
+        assert bound.metric == "oos_recall"
+        assert bound.value == pytest.approx(best)
+        assert bound.details["in_scope_accuracy"] >= 0.95
+        assert "not a result" in bound.method
 
 
 def test_hint3_and_dstc11_cross_validate_given_files(tmp_path: Path) -> None:

@@ -58,3 +58,15 @@ def test_demo_loads_customers_once(tmp_path: Path) -> None:
     second = runner.invoke(app, ["demo", "--db", url])
     assert "'added': 6" in first.stdout
     assert "'added': 0" in second.stdout
+
+
+def test_train_prints_how_held_out_examples_fared(tmp_path: Path) -> None:
+    demo = Path(__file__).parent.parent / "relaydesk" / "demo" / "categories.yaml"
+    result = runner.invoke(
+        app,
+        ["train", "--categories-file", str(demo), "--no-dense", "--cache-dir", str(tmp_path)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "trained on 122 examples" in result.output
+    assert "each example held out of training gets its own intent back" in result.output
+    assert "most often taken for another category: " in result.output

@@ -178,6 +178,34 @@ class CategoryClassifier:
         found += [f"word '{term}'" for term in self._top_terms(scored.rows[i], intent)]
         return tuple(found)
 
+    def held_out_report(self, top: int = 3) -> list[str]:
+        """How often the examples' own intent and category come back when each example is held
+        out of training, and the intents most often taken for another: where the categories
+        file needs more, or more distinct, examples. Empty when training could not hold any
+        out (a model from the cache, or too few examples)."""
+        held = self.model.held_out
+        if held is None or not held.pairs:
+            return []
+        n, of = len(held.pairs), self.taxonomy.category_of
+        same_category = sum(of(actual) == of(taken) for actual, taken in held.pairs)
+        lines = [
+            f"each example held out of training gets its own intent back {held.correct / n:.0%} "
+            f"of the time ({held.correct} of {n}) and its category {same_category / n:.0%}"
+        ]
+        # Another category changes what the policy sees; another intent of the same one, less.
+        for where, across in (
+            ("another category", True),
+            ("an intent of the same category", False),
+        ):
+            mixed = [
+                f"{actual} as {taken} ({times} of {total})"
+                for actual, taken, times, total in held.confusions()
+                if (of(actual) != of(taken)) == across
+            ]
+            if mixed:
+                lines.append(f"most often taken for {where}: " + "; ".join(mixed[:top]))
+        return lines
+
     def _top_terms(self, row: Any, intent: int, keep: int = 3) -> list[str]:
         """The message's words that pushed hardest towards this intent."""
         space = self.model.space
@@ -279,6 +307,8 @@ def train(
         f"features: {features}; {seconds:.1f} s\n"
         f"cached at {model_path(taxonomy, classifier.embedder_id, cache_dir)}"
     )
+    for line in classifier.held_out_report():
+        typer.echo(line)
     # The reference figures are MiniLM's; n-gram similarity is on another scale.
     closeness = classifier.out_of_scope_closeness() if classifier.embedder else None
     if closeness is not None:

@@ -22,6 +22,7 @@ how the model behaves on messages it has not seen.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -62,6 +63,27 @@ class TrainingOptions:
     flag_misclassified: bool = False
 
 
+@dataclass(frozen=True)
+class HeldOut:
+    """What training learnt of the model's quality on the company's own examples: each
+    in-scope example as predicted by the fold's model that did not see it (out of fold, with
+    the vote). Only examples whose intent that model knew are counted: an intent with one
+    example is unknown to the fold holding it out. Not saved with the model."""
+
+    pairs: tuple[tuple[str, str], ...]  # (intent, predicted intent), one per counted example
+
+    @property
+    def correct(self) -> int:
+        return sum(actual == predicted for actual, predicted in self.pairs)
+
+    def confusions(self) -> list[tuple[str, str, int, int]]:
+        """(intent, taken for, times, the intent's counted examples), most frequent first."""
+        totals = Counter(actual for actual, _ in self.pairs)
+        wrong = Counter(pair for pair in self.pairs if pair[0] != pair[1])
+        ranked = sorted(wrong.items(), key=lambda item: (-item[1], item[0]))
+        return [(actual, taken, n, totals[actual]) for (actual, taken), n in ranked]
+
+
 @dataclass
 class LinearModel:
     """Everything needed to score a message; weights already include the temperature."""
@@ -76,6 +98,7 @@ class LinearModel:
     scope: ScopeScorer
     temperature: float = 1.0
     vote_weight: float = 0.0  # share of the nearest examples' vote in the probabilities
+    held_out: HeldOut | None = None  # set by training, not saved
 
     def features(self, texts: Sequence[str], vectors: Vectors | None) -> Matrix:
         return self.space.transform(texts, vectors)
@@ -316,6 +339,12 @@ def train_linear_model(
         temperature=1.0 / beta,
         vote_weight=vote_weight,
     )
+    if oof_probabilities is not None and found is not None:
+        counted = in_scope & found.seen
+        predicted = model.in_scope_best(oof_probabilities[counted])
+        model.held_out = HeldOut(
+            tuple(zip(map(str, label_array[counted]), map(str, predicted), strict=True))
+        )
     say("out-of-scope scorer")
     model.scope = _fit_scope(
         model, similar, label_array, oof_probabilities, options.flag_misclassified

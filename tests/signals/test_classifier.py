@@ -15,6 +15,7 @@ from relaydesk.signals.classifier import (
     load_classifier,
     train_classifier,
 )
+from relaydesk.signals.model import HeldOut
 from relaydesk.signals.persist import load_model, model_path, save_model
 from relaydesk.signals.taxonomy import OUT_OF_SCOPE, Intent, Taxonomy, load_taxonomy
 
@@ -250,3 +251,52 @@ def test_closeness_tells_same_domain_out_of_scope_examples_from_other_domains(
     assert (
         train_classifier(replace(taxonomy, out_of_scope=()), None).out_of_scope_closeness() is None
     )
+
+
+def test_training_holds_each_example_out_and_reports_what_came_back(
+    categories_file: Path, tmp_path: Path
+) -> None:
+    taxonomy = load_taxonomy(categories_file)
+    trained = train_classifier(taxonomy, None)
+    held = trained.model.held_out
+    assert held is not None
+    _, labels = taxonomy.labelled()
+    in_scope = sorted(label for label in labels if label != OUT_OF_SCOPE)
+    # Every in-scope example is counted once, under its own intent; out-of-scope ones are not.
+    assert sorted(actual for actual, _ in held.pairs) == in_scope
+    assert {taken for _, taken in held.pairs} <= {intent.name for intent in taxonomy.intents}
+    first = trained.held_out_report()[0]
+    assert f"({held.correct} of {len(in_scope)})" in first
+    # A model read back from the cache has no such figures: it was not trained here.
+    path = tmp_path / "model.npz"
+    save_model(trained.model, path)
+    assert CategoryClassifier(taxonomy, load_model(path), None).held_out_report() == []
+
+
+def test_the_report_names_the_intents_taken_for_others(categories_file: Path) -> None:
+    taxonomy = load_taxonomy(categories_file)
+    trained = train_classifier(taxonomy, None)
+    pairs = (
+        ("cancel_order", "orders"),  # same category
+        ("cancel_order", "orders"),
+        ("cancel_order", "cancel_order"),
+        ("billing", "account"),  # another category
+        ("billing", "billing"),
+        ("account", "account"),
+    )
+    trained.model.held_out = HeldOut(pairs)
+    assert trained.model.held_out.confusions() == [
+        ("cancel_order", "orders", 2, 3),
+        ("billing", "account", 1, 2),
+    ]
+    first, across, within = trained.held_out_report()
+    assert "own intent back 50% of the time (3 of 6) and its category 83%" in first
+    assert across == "most often taken for another category: billing as account (1 of 2)"
+    assert within == (
+        "most often taken for an intent of the same category: cancel_order as orders (2 of 3)"
+    )
+    trained.model.held_out = HeldOut((("billing", "billing"),))
+    assert trained.held_out_report() == [
+        "each example held out of training gets its own intent back 100% of the time "
+        "(1 of 1) and its category 100%"
+    ]

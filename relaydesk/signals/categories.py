@@ -53,10 +53,19 @@ def _first_words(keywords: tuple[str, ...]) -> frozenset[str] | None:
 def load_categories(path: Path) -> tuple[Category, ...]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     categories = []
+    owner: dict[str, str] = {}
     for entry in raw["categories"]:
         keywords = tuple(str(k) for k in entry.get("keywords", ()))
         if not keywords:
             raise ValueError(f"{path}: category {entry['name']!r} has no keywords")
+        for keyword in keywords:
+            # A shared keyword would be settled by the order of the file, silently.
+            first = owner.setdefault(keyword.lower(), str(entry["name"]))
+            if first != entry["name"]:
+                raise ValueError(
+                    f"{path}: keyword {keyword!r} is listed by both {first!r} and "
+                    f"{entry['name']!r}; a keyword must name one category"
+                )
         categories.append(
             Category(
                 name=str(entry["name"]),

@@ -52,31 +52,46 @@ def _first_words(keywords: tuple[str, ...]) -> frozenset[str] | None:
 
 def load_categories(path: Path) -> tuple[Category, ...]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict) or not isinstance(raw.get("categories"), list):
+        raise ValueError(f"{path}: expected a 'categories' list")
     categories = []
     owner: dict[str, str] = {}
-    for entry in raw["categories"]:
-        keywords = tuple(str(k) for k in entry.get("keywords", ()))
+    for number, entry in enumerate(raw["categories"], start=1):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"{path}: category {number} needs a 'name'")
+        keywords = _texts(entry.get("keywords", []), f"{path}: category {name!r}: keywords")
         if not keywords:
-            raise ValueError(f"{path}: category {entry['name']!r} has no keywords")
+            raise ValueError(f"{path}: category {name!r} has no keywords")
         for keyword in keywords:
             # A shared keyword would be settled by the order of the file, silently.
-            first = owner.setdefault(keyword.lower(), str(entry["name"]))
-            if first != entry["name"]:
+            first = owner.setdefault(keyword.lower(), name)
+            if first != name:
                 raise ValueError(
                     f"{path}: keyword {keyword!r} is listed by both {first!r} and "
-                    f"{entry['name']!r}; a keyword must name one category"
+                    f"{name!r}; a keyword must name one category"
                 )
         categories.append(
             Category(
-                name=str(entry["name"]),
+                name=name,
                 description=str(entry.get("description", "")),
                 keywords=keywords,
-                examples=tuple(str(e) for e in entry.get("examples", ())),
+                examples=_texts(entry.get("examples", []), f"{path}: category {name!r}: examples"),
                 pattern=_keyword_pattern(keywords),
                 first_words=_first_words(keywords),
             )
         )
     return tuple(categories)
+
+
+def _texts(values: object, where: str) -> tuple[str, ...]:
+    """A YAML list of non-empty strings; a bare string would be read letter by letter."""
+    if not isinstance(values, list) or not all(isinstance(v, str | int | float) for v in values):
+        raise ValueError(f"{where}: expected a YAML list of words and phrases")
+    texts = tuple(str(value).strip() for value in values)
+    if not all(texts):
+        raise ValueError(f"{where}: an entry is empty")
+    return texts
 
 
 def category_names(path: Path) -> list[str]:

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from factories import turn
 
 from relaydesk.conversations.models import Source
 from relaydesk.pipeline import Parts
 from relaydesk.signals import detect_signals
-from relaydesk.signals.categories import load_categories
 from relaydesk.signals.detect import frustration, repeat_ask
 
 
@@ -87,20 +84,3 @@ def test_an_unrecognised_charge_is_fraud_not_a_billing_dispute(parts: Parts) -> 
         assert detect_signals(turn(text), parts.categories).category.name == "fraud"
     twice = detect_signals(turn("You charged me twice for one order"), parts.categories)
     assert twice.category.name == "payment_dispute"
-
-
-def test_a_keyword_listed_by_two_categories_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "categories.yaml"
-    path.write_text(
-        "categories:\n"
-        "  - name: payment_dispute\n    keywords: [charged twice, Don't Recognise]\n"
-        "  - name: fraud\n    keywords: [fraud, don't recognise]\n",
-        encoding="utf-8",
-    )
-    expected = "keyword \"don't recognise\" is listed by both 'payment_dispute' and 'fraud'"
-    with pytest.raises(ValueError, match=expected):
-        load_categories(path)
-    path.write_text(
-        "categories:\n  - name: fraud\n    keywords: [fraud, hacked, fraud]\n", encoding="utf-8"
-    )
-    assert load_categories(path)[0].keywords == ("fraud", "hacked", "fraud")

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from relaydesk.signals.categories import classify, load_categories
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("hello: 1\n", "expected a 'categories' list"),
+        ("- just a list\n", "expected a 'categories' list"),
+        ("categories:\n  - keywords: [order]\n", "category 1 needs a 'name'"),
+        ("categories:\n  - plain text\n", "category 1 needs a 'name'"),
+        ("categories:\n  - name: orders\n", "category 'orders' has no keywords"),
+        (
+            "categories:\n  - name: orders\n    keywords: order, parcel\n",
+            "category 'orders': keywords: expected a YAML list",
+        ),
+        (
+            "categories:\n  - name: orders\n    keywords: [order, '']\n",
+            "category 'orders': keywords: an entry is empty",
+        ),
+        (
+            "categories:\n  - name: orders\n    keywords: [order]\n    examples: where is it\n",
+            "category 'orders': examples: expected a YAML list",
+        ),
+    ],
+)
+def test_a_malformed_categories_file_says_what_is_wrong(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    path = tmp_path / "categories.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        load_categories(path)
+
+
+def test_keywords_are_read_as_given(tmp_path: Path) -> None:
+    path = tmp_path / "categories.yaml"
+    path.write_text(
+        "categories:\n  - name: errors\n    keywords: [404, ' Error Code ']\n", encoding="utf-8"
+    )
+    (category,) = load_categories(path)
+    assert category.keywords == ("404", "Error Code")
+    assert classify("I get a 404 and an error code", (category,)).evidence == ("404", "error code")
+
+
+def test_a_keyword_listed_by_two_categories_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "categories.yaml"
+    path.write_text(
+        "categories:\n"
+        "  - name: payment_dispute\n    keywords: [charged twice, Don't Recognise]\n"
+        "  - name: fraud\n    keywords: [fraud, don't recognise]\n",
+        encoding="utf-8",
+    )
+    expected = "keyword \"don't recognise\" is listed by both 'payment_dispute' and 'fraud'"
+    with pytest.raises(ValueError, match=expected):
+        load_categories(path)
+    path.write_text(
+        "categories:\n  - name: fraud\n    keywords: [fraud, hacked, fraud]\n", encoding="utf-8"
+    )
+    assert load_categories(path)[0].keywords == ("fraud", "hacked", "fraud")

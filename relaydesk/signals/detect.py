@@ -79,10 +79,11 @@ def detect_signals(
     """``embed`` (sentence embeddings, optional) lets repeat-ask count paraphrases too.
     ``classifier`` (the trained one, optional) gives the category, the intent and the
     out-of-scope score; without it the keyword matcher gives the category alone.
-    ``high_risk``: categories the classifier's verdict is never traded away from."""
+    ``high_risk``: categories the classifier's verdict is never traded away from, and that
+    win a tie of keyword matches."""
     text = turn.text if isinstance(turn.text, str) else ""
     asks = requests(text)
-    keywords = classify(text, categories)
+    keywords = classify(text, categories, high_risk)
     category, intent, out_of_scope = keywords, NO_INTENT, NOT_JUDGED
     if classifier is not None:
         category, intent, out_of_scope = _classified(text, classifier, keywords, high_risk)

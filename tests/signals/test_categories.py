@@ -63,3 +63,38 @@ def test_a_keyword_listed_by_two_categories_is_refused(tmp_path: Path) -> None:
         "categories:\n  - name: fraud\n    keywords: [fraud, hacked, fraud]\n", encoding="utf-8"
     )
     assert load_categories(path)[0].keywords == ("fraud", "hacked", "fraud")
+
+
+def test_between_as_many_matches_the_category_named_first_wins(tmp_path: Path) -> None:
+    path = tmp_path / "categories.yaml"
+    path.write_text(
+        "categories:\n"
+        "  - name: returns\n    keywords: [return, send back]\n"
+        "  - name: refunds\n    keywords: [refund, money back]\n",
+        encoding="utf-8",
+    )
+    categories = load_categories(path)
+    asked = classify("When will I get my refund? You said the return was approved", categories)
+    assert (asked.name, asked.evidence) == ("refunds", ("refund",))
+    assert classify("Can I return these, and is the refund quick?", categories).name == "returns"
+    # More matches still win, wherever they are.
+    many = classify("a refund? I want to send back and return these", categories)
+    assert (many.name, many.evidence) == ("returns", ("send back", "return"))
+    assert many.confidence == round(2 / 3.5, 3)
+
+
+def test_a_high_risk_category_wins_a_tie(tmp_path: Path) -> None:
+    path = tmp_path / "categories.yaml"
+    path.write_text(
+        "categories:\n"
+        "  - name: billing\n    keywords: [pending charge, statement]\n"
+        "  - name: fraud\n    keywords: [don't recognise]\n",
+        encoding="utf-8",
+    )
+    categories = load_categories(path)
+    text = "There's a pending charge I don't recognise"
+    assert classify(text, categories).name == "billing"  # named first
+    assert classify(text, categories, frozenset({"fraud"})).name == "fraud"
+    # A tie only: more keywords of the other category still win (each counts once).
+    more = "A pending charge on my statement that I don't recognise"
+    assert classify(more, categories, frozenset({"fraud"})).name == "billing"

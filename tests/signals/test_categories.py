@@ -4,7 +4,19 @@ from pathlib import Path
 
 import pytest
 
-from relaydesk.signals.categories import classify, load_categories
+from relaydesk.signals.categories import Category, classify, load_categories
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "categories.yaml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def _load(tmp_path: Path, **keywords: str) -> tuple[Category, ...]:
+    """Categories named by the arguments, each with the YAML keyword list given."""
+    lines = [f"  - name: {name}\n    keywords: {words}\n" for name, words in keywords.items()]
+    return load_categories(_write(tmp_path, "categories:\n" + "".join(lines)))
 
 
 @pytest.mark.parametrize(
@@ -32,48 +44,33 @@ from relaydesk.signals.categories import classify, load_categories
 def test_a_malformed_categories_file_says_what_is_wrong(
     tmp_path: Path, body: str, message: str
 ) -> None:
-    path = tmp_path / "categories.yaml"
-    path.write_text(body, encoding="utf-8")
     with pytest.raises(ValueError, match=message):
-        load_categories(path)
+        load_categories(_write(tmp_path, body))
 
 
 def test_keywords_are_read_as_given(tmp_path: Path) -> None:
-    path = tmp_path / "categories.yaml"
-    path.write_text(
-        "categories:\n  - name: errors\n    keywords: [404, ' Error Code ']\n", encoding="utf-8"
-    )
-    (category,) = load_categories(path)
+    (category,) = _load(tmp_path, errors="[404, ' Error Code ']")
     assert category.keywords == ("404", "Error Code")
     assert classify("I get a 404 and an error code", (category,)).evidence == ("404", "error code")
 
 
 def test_a_keyword_listed_by_two_categories_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "categories.yaml"
-    path.write_text(
-        "categories:\n"
-        "  - name: payment_dispute\n    keywords: [charged twice, Don't Recognise]\n"
-        "  - name: fraud\n    keywords: [fraud, don't recognise]\n",
-        encoding="utf-8",
-    )
     expected = "keyword \"don't recognise\" is listed by both 'payment_dispute' and 'fraud'"
     with pytest.raises(ValueError, match=expected):
-        load_categories(path)
-    path.write_text(
-        "categories:\n  - name: fraud\n    keywords: [fraud, hacked, fraud]\n", encoding="utf-8"
+        _load(
+            tmp_path,
+            payment_dispute="[charged twice, Don't Recognise]",
+            fraud="[fraud, don't recognise]",
+        )
+    assert _load(tmp_path, fraud="[fraud, hacked, fraud]")[0].keywords == (
+        "fraud",
+        "hacked",
+        "fraud",
     )
-    assert load_categories(path)[0].keywords == ("fraud", "hacked", "fraud")
 
 
 def test_between_as_many_matches_the_category_named_first_wins(tmp_path: Path) -> None:
-    path = tmp_path / "categories.yaml"
-    path.write_text(
-        "categories:\n"
-        "  - name: returns\n    keywords: [return, send back]\n"
-        "  - name: refunds\n    keywords: [refund, money back]\n",
-        encoding="utf-8",
-    )
-    categories = load_categories(path)
+    categories = _load(tmp_path, returns="[return, send back]", refunds="[refund, money back]")
     asked = classify("When will I get my refund? You said the return was approved", categories)
     assert (asked.name, asked.evidence) == ("refunds", ("refund",))
     assert classify("Can I return these, and is the refund quick?", categories).name == "returns"
@@ -84,14 +81,7 @@ def test_between_as_many_matches_the_category_named_first_wins(tmp_path: Path) -
 
 
 def test_a_high_risk_category_wins_a_tie(tmp_path: Path) -> None:
-    path = tmp_path / "categories.yaml"
-    path.write_text(
-        "categories:\n"
-        "  - name: billing\n    keywords: [pending charge, statement]\n"
-        "  - name: fraud\n    keywords: [don't recognise]\n",
-        encoding="utf-8",
-    )
-    categories = load_categories(path)
+    categories = _load(tmp_path, billing="[pending charge, statement]", fraud="[don't recognise]")
     text = "There's a pending charge I don't recognise"
     assert classify(text, categories).name == "billing"  # named first
     assert classify(text, categories, frozenset({"fraud"})).name == "fraud"

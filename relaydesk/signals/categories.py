@@ -16,8 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from relaydesk.signals.taxonomy import read_categories_file, string_list
 from relaydesk.signals.types import CategorySignal
 
 UNKNOWN = CategorySignal(name="unknown", confidence=0.0)
@@ -51,16 +50,11 @@ def _first_words(keywords: tuple[str, ...]) -> frozenset[str] | None:
 
 
 def load_categories(path: Path) -> tuple[Category, ...]:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(raw, dict) or not isinstance(raw.get("categories"), list):
-        raise ValueError(f"{path}: expected a 'categories' list")
     categories = []
     owner: dict[str, str] = {}
-    for number, entry in enumerate(raw["categories"], start=1):
-        name = entry.get("name") if isinstance(entry, dict) else None
-        if not isinstance(name, str) or not name.strip():
-            raise ValueError(f"{path}: category {number} needs a 'name'")
-        keywords = _texts(entry.get("keywords", []), f"{path}: category {name!r}: keywords")
+    for entry in read_categories_file(path)["categories"]:
+        name = entry["name"]
+        keywords = _texts(entry.get("keywords"), f"{path}: category {name!r}: keywords")
         if not keywords:
             raise ValueError(f"{path}: category {name!r} has no keywords")
         for keyword in keywords:
@@ -76,7 +70,7 @@ def load_categories(path: Path) -> tuple[Category, ...]:
                 name=name,
                 description=str(entry.get("description", "")),
                 keywords=keywords,
-                examples=_texts(entry.get("examples", []), f"{path}: category {name!r}: examples"),
+                examples=_texts(entry.get("examples"), f"{path}: category {name!r}: examples"),
                 pattern=_keyword_pattern(keywords),
                 first_words=_first_words(keywords),
             )
@@ -85,10 +79,8 @@ def load_categories(path: Path) -> tuple[Category, ...]:
 
 
 def _texts(values: object, where: str) -> tuple[str, ...]:
-    """A YAML list of non-empty strings; a bare string would be read letter by letter."""
-    if not isinstance(values, list) or not all(isinstance(v, str | int | float) for v in values):
-        raise ValueError(f"{where}: expected a YAML list of words and phrases")
-    texts = tuple(str(value).strip() for value in values)
+    """``string_list``'s entries, trimmed; none may be empty."""
+    texts = tuple(text.strip() for text in string_list(values, where, "words and phrases"))
     if not all(texts):
         raise ValueError(f"{where}: an entry is empty")
     return texts

@@ -74,23 +74,38 @@ class Taxonomy:
         return next((i.category for i in self.intents if i.name == intent), OUT_OF_SCOPE)
 
 
-def _strings(values: Any, where: str) -> tuple[str, ...]:
+def read_categories_file(path: Path) -> dict[str, Any]:
+    """The categories file's mapping, once its shape is checked: a 'categories' list whose
+    entries are mappings with a name. Both the keyword matcher and the classifier read it."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict) or not isinstance(raw.get("categories"), list):
+        raise ValueError(f"{path}: expected a 'categories' list")
+    for number, entry in enumerate(raw["categories"], start=1):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"{path}: category {number} needs a 'name'")
+    return raw
+
+
+def string_list(values: Any, where: str, what: str = "example messages") -> tuple[str, ...]:
+    """A YAML list's entries as text (numbers too); () when absent. A bare string is refused:
+    it would be read letter by letter."""
     if values is None:
         return ()
-    if not isinstance(values, list):
-        raise ValueError(f"{where}: expected a list of example messages")
+    if not isinstance(values, list) or not all(isinstance(v, str | int | float) for v in values):
+        raise ValueError(f"{where}: expected a YAML list of {what}")
     return tuple(str(value) for value in values)
 
 
 def _category_intents(entry: dict[str, Any]) -> list[Intent]:
     name = str(entry["name"])
     intents = []
-    own = _strings(entry.get("examples"), f"category {name}")
+    own = string_list(entry.get("examples"), f"category {name}")
     if own:
         intents.append(Intent(name=name, category=name, examples=own))
     for sub in entry.get("intents") or ():
         where = f"category {name}, intent {sub.get('name')}"
-        examples = _strings(sub.get("examples"), where)
+        examples = string_list(sub.get("examples"), where)
         if not examples:
             raise ValueError(f"{where}: an intent needs at least one example")
         intents.append(Intent(name=str(sub["name"]), category=name, examples=examples))
@@ -104,7 +119,7 @@ def taxonomy_from_mapping(raw: dict[str, Any]) -> Taxonomy:
     scope = raw.get("out_of_scope") or {}
     return Taxonomy(
         intents=tuple(intents),
-        out_of_scope=_strings(scope.get("examples"), "out_of_scope"),
+        out_of_scope=string_list(scope.get("examples"), "out_of_scope"),
         oos_threshold=float(scope.get("threshold", 0.5)),
         flag_misclassified=_flag(scope.get("flag_misclassified", False)),
     )
@@ -117,9 +132,7 @@ def _flag(value: Any) -> bool:
 
 
 def load_taxonomy(path: Path) -> Taxonomy:
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(raw, dict) or not isinstance(raw.get("categories"), list):
-        raise ValueError(f"{path}: expected a 'categories' list")
+    raw = read_categories_file(path)
     try:
         return taxonomy_from_mapping(raw)
     except (KeyError, TypeError, ValueError) as error:

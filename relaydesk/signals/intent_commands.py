@@ -285,7 +285,7 @@ def _headroom_rows(
     correct, is_oos = truth
     bound = choose_threshold(scores, correct, is_oos, TARGET_IN_SCOPE)
     at_bound = scope_metrics(scores, correct, is_oos, bound)
-    nothing = float(correct[~is_oos].mean()) if (~is_oos).any() else 0.0
+    nothing = scope_metrics(scores, correct, is_oos, float("inf"))["in_scope_accuracy"]
     n = len(correct)
     return [
         Result(

@@ -339,16 +339,16 @@ def train_linear_model(
         temperature=1.0 / beta,
         vote_weight=vote_weight,
     )
+    oof_best = None
     if oof_probabilities is not None and found is not None:
+        oof_best = model.in_scope_best(oof_probabilities)
         counted = in_scope & found.seen
-        predicted = model.in_scope_best(oof_probabilities[counted])
         model.held_out = HeldOut(
-            tuple(zip(map(str, label_array[counted]), map(str, predicted), strict=True))
+            tuple(zip(map(str, label_array[counted]), map(str, oof_best[counted]), strict=True))
         )
     say("out-of-scope scorer")
-    model.scope = _fit_scope(
-        model, similar, label_array, oof_probabilities, options.flag_misclassified
-    )
+    misread = oof_best if options.flag_misclassified else None
+    model.scope = _fit_scope(model, similar, label_array, oof_probabilities, misread)
     return model
 
 
@@ -371,8 +371,10 @@ def _fit_scope(
     similar: Vectors,
     labels: npt.NDArray[np.str_],
     oof_probabilities: FloatArray | None,
-    flag_misclassified: bool = False,
+    flag_misread: npt.NDArray[np.str_] | None = None,
 ) -> ScopeScorer:
+    """``flag_misread``: the out-of-fold best intents, when the score should also flag the
+    examples they get wrong."""
     in_scope = labels != OUT_OF_SCOPE
     own_row = np.where(in_scope, np.cumsum(in_scope) - 1, -1)
     similarity = nearest_similarity(similar, model.examples, own_row)
@@ -381,6 +383,6 @@ def _fit_scope(
     max_in_scope = model.in_scope_max(oof_probabilities)
     oos = model.oos_probability(oof_probabilities)
     flagged = ~in_scope
-    if flag_misclassified:  # flagging a message the model would get wrong costs no accuracy
-        flagged = flagged | (model.in_scope_best(oof_probabilities) != labels)
+    if flag_misread is not None:  # flagging a message the model gets wrong costs no accuracy
+        flagged = flagged | (flag_misread != labels)
     return fit_scope_scorer(max_in_scope, similarity, flagged, oos)
